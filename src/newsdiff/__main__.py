@@ -1,0 +1,5 @@
+"""`python -m newsdiff`."""
+
+from .cli import main
+
+main()

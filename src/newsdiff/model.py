@@ -1,0 +1,297 @@
+"""The plain data every stage passes on, and its JSON form.
+
+Every span is a ``Span(doc, start, end, text)`` whose ``start``/``end`` are Python string
+indices (code points) into ``Document.text`` exactly as decoded, so that
+``text == document.text[start:end]`` always holds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+SCHEMA = "newsdiff.comparison/1"
+CHECK_SCHEMA = "newsdiff.check/1"
+
+MATCH_KINDS = ("verbatim", "near-verbatim", "rephrased")
+DIVERGENCE_KINDS = ("number", "date", "entity", "negation", "stance")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A slice of one document's text."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """A span of page furniture (credit line, share button, subscription appeal...)."""
+
+    span: Span
+    reason: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as read from disk, with its metadata and segmentation."""
+
+    id: str
+    path: str
+    text: str
+    format: str
+    encoding: str
+    sha256: str
+    title: str | None = None
+    source: str | None = None
+    published: str | None = None
+    word_count: int = 0
+    boilerplate: tuple[Boilerplate, ...] = ()
+    sentences: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Two documents that are near-duplicates (or one contains the other)."""
+
+    a: str
+    b: str
+    jaccard: float
+    containment: float
+    kind: str  # "exact", "near-duplicate" or "contained"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Documents connected by near-duplicate links."""
+
+    id: str
+    docs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditOp:
+    """One word-level edit operation between two aligned passages.
+
+    ``op`` is ``equal``, ``replace``, ``insert`` (words only in b) or ``delete`` (words
+    only in a); ``a``/``b`` are the character ranges ``[start, end)`` in the respective
+    documents (empty ranges for the missing side) and ``a_text``/``b_text`` their text.
+    """
+
+    op: str
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    a_text: str
+    b_text: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """A passage that recurs in two documents, found inside two sentences."""
+
+    id: str
+    a: Span
+    b: Span
+    a_sentence: int
+    b_sentence: int
+    score: float
+    kind: str
+    ops: tuple[EditOp, ...]
+
+
+@dataclass(frozen=True)
+class ThreadMember:
+    """One version of a recurring statement."""
+
+    doc: str
+    published: str | None
+    sentence: Span
+    passage: Span
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A recurring statement: its versions across articles, in date order."""
+
+    id: str
+    label: str
+    members: tuple[ThreadMember, ...]
+    matches: tuple[str, ...]
+    first_published: str | None = None
+    last_published: str | None = None
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """One side of a divergence: the value as written and where it stands."""
+
+    value: str
+    normalized: str
+    span: Span
+    published: str | None
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A comparable fact that differs between two aligned statements."""
+
+    id: str
+    kind: str
+    match: str
+    thread: str | None
+    a: FactValue
+    b: FactValue
+    relation: str  # "change" (different times) or "conflict" (about the same time)
+    explanation: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything `newsdiff compare` found in a corpus."""
+
+    settings: dict[str, Any]
+    documents: tuple[Document, ...]
+    duplicates: tuple[Duplicate, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    matches: tuple[Match, ...] = ()
+    threads: tuple[Thread, ...] = ()
+    divergences: tuple[Divergence, ...] = ()
+    schema: str = SCHEMA
+    version: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+    def document(self, doc_id: str) -> Document:
+        """Return the document with this id (KeyError if absent)."""
+        for doc in self.documents:
+            if doc.id == doc_id:
+                return doc
+        raise KeyError(doc_id)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn a dataclass tree into plain lists and dicts, keeping field order."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic JSON text for any model object (trailing newline included)."""
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def _span(d: dict[str, Any]) -> Span:
+    return Span(doc=d["doc"], start=d["start"], end=d["end"], text=d["text"])
+
+
+def _fact(d: dict[str, Any]) -> FactValue:
+    return FactValue(d["value"], d["normalized"], _span(d["span"]), d["published"])
+
+
+def comparison_from_dict(data: dict[str, Any]) -> Comparison:
+    """Rebuild a Comparison from its JSON form (raises ValueError on a wrong schema)."""
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"not a {SCHEMA} document (schema={data.get('schema')!r})")
+    docs = tuple(
+        Document(
+            **{
+                **{k: v for k, v in d.items() if k not in ("boilerplate", "sentences")},
+                "boilerplate": tuple(
+                    Boilerplate(_span(b["span"]), b["reason"]) for b in d["boilerplate"]
+                ),
+                "sentences": tuple(_span(s) for s in d["sentences"]),
+            }
+        )
+        for d in data["documents"]
+    )
+    matches = tuple(
+        Match(
+            id=m["id"],
+            a=_span(m["a"]),
+            b=_span(m["b"]),
+            a_sentence=m["a_sentence"],
+            b_sentence=m["b_sentence"],
+            score=m["score"],
+            kind=m["kind"],
+            ops=tuple(EditOp(**op) for op in m["ops"]),
+        )
+        for m in data["matches"]
+    )
+    threads = tuple(
+        Thread(
+            id=t["id"],
+            label=t["label"],
+            members=tuple(
+                ThreadMember(x["doc"], x["published"], _span(x["sentence"]), _span(x["passage"]))
+                for x in t["members"]
+            ),
+            matches=tuple(t["matches"]),
+            first_published=t.get("first_published"),
+            last_published=t.get("last_published"),
+        )
+        for t in data["threads"]
+    )
+    divergences = tuple(
+        Divergence(
+            id=v["id"],
+            kind=v["kind"],
+            match=v["match"],
+            thread=v["thread"],
+            a=_fact(v["a"]),
+            b=_fact(v["b"]),
+            relation=v["relation"],
+            explanation=v["explanation"],
+            confidence=v["confidence"],
+        )
+        for v in data["divergences"]
+    )
+    return Comparison(
+        settings=data["settings"],
+        documents=docs,
+        duplicates=tuple(Duplicate(**d) for d in data["duplicates"]),
+        clusters=tuple(Cluster(c["id"], tuple(c["docs"])) for c in data["clusters"]),
+        matches=matches,
+        threads=threads,
+        divergences=divergences,
+        schema=data["schema"],
+        version=data.get("version", ""),
+        warnings=tuple(data.get("warnings", ())),
+    )
+
+
+def loads(text: str) -> Comparison:
+    """Parse comparison JSON text."""
+    return comparison_from_dict(json.loads(text))
+
+
+__all__ = [
+    "SCHEMA",
+    "CHECK_SCHEMA",
+    "Boilerplate",
+    "Cluster",
+    "Comparison",
+    "Divergence",
+    "Document",
+    "Duplicate",
+    "EditOp",
+    "FactValue",
+    "Match",
+    "Span",
+    "Thread",
+    "ThreadMember",
+    "comparison_from_dict",
+    "dumps",
+    "loads",
+    "to_jsonable",
+]
