@@ -109,16 +109,49 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
     result = compare(paths, settings=settings, skip_bad=skip_bad, metadata=metadata,
                      progress=_progress(quiet))
     text = model.dumps(result)
-    replace_folder_atomic(out, {"comparison.json": text})
+    index = write_report(result, out, text)
     if json_path is not None:
         write_text_atomic(json_path, text)
     for warning in result.warnings:
         click.echo(f"skipped: {warning}", err=True)
     if not quiet:
         click.echo(summary(result))
-        click.echo(f"wrote {out / 'comparison.json'}")
         if json_path is not None:
             click.echo(f"wrote {json_path}")
+    click.echo(f"report: {index}")
+
+
+def write_report(result: model.Comparison, out: Path, json_text: str | None = None) -> Path:
+    """Render the report and swap it into `out` with comparison.json; return index.html."""
+    from .report import render
+
+    files: dict[str, str | bytes] = dict(render(result))
+    files["comparison.json"] = json_text if json_text is not None else model.dumps(result)
+    replace_folder_atomic(out, files)
+    return out / ("index.html" if "index.html" in files else "comparison.json")
+
+
+@cli.command("report")
+@click.argument("comparison", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the report.")
+def report_cmd(comparison: Path, out: Path) -> None:
+    """Re-render the HTML report from a saved comparison.json.
+
+    Example:
+
+        newsdiff report reports/comparison.json --out /tmp/report
+    """
+    try:
+        text = comparison.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsdiffError(f"{comparison}: cannot read: {getattr(exc, 'strerror', exc)}"
+                            ) from None
+    try:
+        result = model.loads(text)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NewsdiffError(f"{comparison}: not a newsdiff comparison: {exc}") from None
+    click.echo(f"report: {write_report(result, out, text)}")
 
 
 def summary(result: model.Comparison) -> str:

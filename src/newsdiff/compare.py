@@ -14,7 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 from . import boilerplate as bp
 from .align import align
 from .config import Settings, load_settings
-from .corpus import RawArticle, read_corpus
+from .corpus import RawArticle, read_corpus, text_article
+from .divergence import find_divergences
 from .model import Cluster, Comparison, Document, Duplicate, Match, Span
 from .segment import body_regions, sentences
 from .signatures import jaccard_containment, lsh_pairs, minhashes, shingle_hashes, windows
@@ -175,7 +176,7 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     duplicates = find_duplicates(items, settings)
     matches = find_matches(items, settings, progress)
     threads = build_threads(matches, docs)
-    divergences: list = []
+    divergences = find_divergences(matches, threads, docs)
     return Comparison(
         settings=settings.as_dict(),
         documents=tuple(a.doc for a in items),
@@ -226,3 +227,16 @@ def compare(paths: Iterable[str | os.PathLike[str]], *, settings: Settings | Non
     items = analyze(raws, settings)
     return compare_documents(items, settings, progress, problems)
 
+
+
+def compare_texts(texts: Sequence[tuple[str, str, str | None]], *,
+                  settings: Settings | None = None) -> Comparison:
+    """Compare articles given as ``(id, text, published)`` triples instead of files.
+
+    Example:
+        >>> result = compare_texts([("a", "Talks resumed on Monday.", "2020-01-01"),
+        ...                         ("b", "Talks have not resumed.", "2020-01-02")])
+    """
+    settings = settings or Settings()
+    raws = [text_article(doc_id, text, published) for doc_id, text, published in texts]
+    return compare_documents(analyze(raws, settings), settings)

@@ -212,6 +212,16 @@ def read_article(path: Path, doc_id: str, max_bytes: int,
     )
 
 
+def text_article(doc_id: str, text: str, published: str | None = None,
+                 **meta: str) -> RawArticle:
+    """An article from text in memory (for the Python API, evaluations and tests)."""
+    values = {k: v for k, v in meta.items() if v}
+    if published:
+        values["published"] = normalize_date(published, doc_id)
+    return RawArticle(id=doc_id, path=doc_id, text=text, format="txt", encoding="utf-8",
+                      sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), meta=values)
+
+
 def extract_html(html: str, label: str) -> tuple[str, dict[str, str]]:
     """Main text and metadata of an HTML page (trafilatura); paragraphs split by blank lines."""
     import trafilatura

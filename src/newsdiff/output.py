@@ -69,6 +69,7 @@ def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        tmp.chmod(0o755)
     except OSError as exc:
         raise NewsdiffError(f"{out}: cannot write: {exc.strerror or exc}") from None
     try:
