@@ -1,11 +1,18 @@
 """Local, fuzzy alignment of two candidate sentences into a shared passage.
 
-rapidfuzz computes the word-level edit operations between the two sentences (an LCS
-alignment over word lists); the best-scoring contiguous stretch of those operations is the
-shared passage, so extra clauses around it on either side do not count against it, while
-words inserted, deleted or substituted inside it are tolerated at a cost. Whole-sentence
-ratios are not used: they cannot tell a rephrased background paragraph from two unrelated
-sentences about the same summit.
+Two passes. The ordered pass has rapidfuzz compute word-level edit operations between the
+two sentences (an LCS alignment over word keys); the best-scoring contiguous stretch of
+those operations is the shared passage, so extra clauses around it on either side do not
+count against it, while words inserted, deleted or substituted inside it are tolerated at
+a cost. When word order changed too much for that ("a World War Two peace treaty ...
+stymied for decades by a territorial row" against "a decades-old territorial dispute ...
+a post-World War II peace treaty"), the rephrase pass looks for a compact stretch of each
+sentence that shares most of its content words with a compact stretch of the other.
+
+A passage must carry a statement, not only names: runs of titles and proper names ("Prime
+Minister Shinzo Abe and Russian President Vladimir Putin") or one topic phrase shared by
+two unrelated sentences do not count, because common (lower-case) content words are
+required too. Whole-sentence ratios are never used.
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ from rapidfuzz.distance import Indel
 
 from .config import Settings
 from .model import EditOp
-from .tokens import Word, is_content
+from .tokens import Word, is_common, is_content
 
 GAP_OPEN = 1.0  # cost of a stretch of differing words inside a passage
 GAP_WORD = 0.5  # plus this per differing word (the longer side)
+REPHRASE_MIN_SHARED = 6  # distinct common content words a reordered passage must share
+REPHRASE_MIN_DENSITY = 0.4  # shared / distinct common content words in each side's stretch
+REPHRASE_MISS = 0.5  # cost of an unshared content word inside a rephrased stretch
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def _best_stretch(blocks: list[tuple[str, int, int, int, int]]) -> tuple[int, in
     """Kadane's maximum-sum run of blocks, starting and ending on an equal block."""
     best = (0, -1, 0.0)
     run_start, run_score = 0, 0.0
-    for k, (tag, i1, i2, j1, j2) in enumerate(blocks):
+    for k, (tag, i1, i2, _j1, _j2) in enumerate(blocks):
         if tag == "equal":
             gain = float(i2 - i1)
             if run_score <= 0:
@@ -65,51 +75,130 @@ def _best_stretch(blocks: list[tuple[str, int, int, int, int]]) -> tuple[int, in
             if run_score > best[2]:
                 best = (run_start, k, run_score)
         else:
-            run_score -= GAP_OPEN + GAP_WORD * max(i2 - i1, j2 - j1)
+            run_score -= GAP_OPEN + GAP_WORD * max(i2 - i1, _j2 - _j1)
     return best
 
 
-def _char_range(words: Sequence[Word], i1: int, i2: int, base: int) -> tuple[int, int]:
+def _char_range(words: Sequence[Word], i1: int, i2: int) -> tuple[int, int]:
     """Character range of words[i1:i2]; an empty range sits where the missing words go."""
     if i2 > i1:
         return words[i1].start, words[i2 - 1].end
     if i1 < len(words):
         return words[i1].start, words[i1].start
-    return (words[-1].end, words[-1].end) if words else (base, base)
+    return words[-1].end, words[-1].end
+
+
+def _ops(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
+         blocks: Sequence[tuple[str, int, int, int, int]]) -> tuple[EditOp, ...]:
+    ops = []
+    for tag, i1, i2, j1, j2 in blocks:
+        a_s, a_e = _char_range(words_a, i1, i2)
+        b_s, b_e = _char_range(words_b, j1, j2)
+        ops.append(EditOp(tag, a_s, a_e, b_s, b_e, text_a[a_s:a_e], text_b[b_s:b_e]))
+    return tuple(ops)
+
+
+def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
+             settings: Settings) -> Alignment | None:
+    blocks = _blocks([w.key for w in words_a], [w.key for w in words_b])
+    first, last, _ = _best_stretch(blocks)
+    if last < first:
+        return None
+    stretch = blocks[first:last + 1]
+    equal = [i for t, i1, i2, _, _ in stretch if t == "equal" for i in range(i1, i2)]
+    n_content = sum(is_content(words_a[i].norm) for i in equal)
+    n_common = sum(is_common(text_a, words_a[i]) for i in equal)
+    a_lo, a_hi = stretch[0][1], stretch[-1][2]
+    b_lo, b_hi = stretch[0][3], stretch[-1][4]
+    density = len(equal) / max(a_hi - a_lo, b_hi - b_lo)
+    if (len(equal) < settings.match_min_words or n_content < settings.match_min_content_words
+            or n_common < min(3, settings.match_min_content_words)
+            or density < settings.match_min_density):
+        return None
+    score = 2 * len(equal) / ((a_hi - a_lo) + (b_hi - b_lo))
+    ops = _ops(text_a, words_a, text_b, words_b, stretch)
+    if len(stretch) == 1:
+        kind = "verbatim" if ops[0].a_text == ops[0].b_text else "near-verbatim"
+    else:
+        kind = "near-verbatim" if score >= 0.9 else "rephrased"
+    return Alignment((a_lo, a_hi), (b_lo, b_hi), len(equal), round(score, 4), kind, ops)
+
+
+def _compact(text: str, words: Sequence[Word], shared: set[str]) -> tuple[int, int]:
+    """The stretch of common content words that is densest in `shared` keys (Kadane), as a
+    word range [lo, hi)."""
+    best, best_range = 0.0, (0, 0)
+    run, run_lo, seen = 0.0, None, set()
+    for i, w in enumerate(words):
+        if not is_common(text, w):
+            continue
+        if w.key in shared:
+            gain = 1.0 if w.key not in seen else 0.0
+            if run <= 0:
+                run, run_lo, seen = 1.0, i, {w.key}
+            else:
+                run += gain
+                seen.add(w.key)
+            if run > best:
+                best, best_range = run, (run_lo, i + 1)
+        else:
+            run -= REPHRASE_MISS
+    return best_range
+
+
+def _common_keys(text: str, words: Sequence[Word], lo: int, hi: int) -> set[str]:
+    return {w.key for w in words[lo:hi] if is_common(text, w)}
+
+
+def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
+               settings: Settings) -> Alignment | None:
+    shared_all = (_common_keys(text_a, words_a, 0, len(words_a))
+                  & _common_keys(text_b, words_b, 0, len(words_b)))
+    if len(shared_all) < REPHRASE_MIN_SHARED:
+        return None
+    # Every stretch of `a` that starts and ends on a shared word, each paired with the
+    # densest stretch of `b` for what it shares; the pair sharing most words wins.
+    spots = [i for i, w in enumerate(words_a) if w.key in shared_all and is_common(text_a, w)]
+    best: tuple[int, float, tuple[int, int], tuple[int, int], set[str]] | None = None
+    for x, lo in enumerate(spots):
+        for hi in spots[x + REPHRASE_MIN_SHARED - 1:]:
+            keys_a = _common_keys(text_a, words_a, lo, hi + 1)
+            shared = keys_a & shared_all
+            if len(shared) < REPHRASE_MIN_SHARED:
+                continue
+            b_lo, b_hi = _compact(text_b, words_b, shared)
+            keys_b = _common_keys(text_b, words_b, b_lo, b_hi)
+            shared &= keys_b
+            if len(shared) < REPHRASE_MIN_SHARED:
+                continue
+            density = min(len(shared) / len(keys_a), len(shared) / len(keys_b))
+            if density < REPHRASE_MIN_DENSITY:
+                continue
+            rank = (len(shared), density)
+            if best is None or rank > best[:2]:
+                best = (len(shared), density, (lo, hi + 1), (b_lo, b_hi), shared)
+    if best is None:
+        return None
+    (a_lo, a_hi), (b_lo, b_hi) = best[2], best[3]
+    sub_a, sub_b = words_a[a_lo:a_hi], words_b[b_lo:b_hi]
+    blocks = [(t, i1 + a_lo, i2 + a_lo, j1 + b_lo, j2 + b_lo)
+              for t, i1, i2, j1, j2 in _blocks([w.key for w in sub_a], [w.key for w in sub_b])]
+    n_equal = sum(i2 - i1 for t, i1, i2, _, _ in blocks if t == "equal")
+    score = 2 * n_equal / ((a_hi - a_lo) + (b_hi - b_lo))
+    return Alignment((a_lo, a_hi), (b_lo, b_hi), n_equal, round(score, 4), "rephrased",
+                     _ops(text_a, words_a, text_b, words_b, blocks))
 
 
 def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
           settings: Settings) -> Alignment | None:
     """The shared passage of two word sequences, or None when they share too little.
 
-    A passage needs `match_min_words` equal words, `match_min_content_words` of them
-    content words, and `match_min_density` equal words per word of the longer side.
+    An ordered passage needs `match_min_words` equal words, `match_min_content_words` of
+    them content words (three written in lower case), and `match_min_density` equal words
+    per word of the longer side; a reordered (rephrased) one needs five shared common
+    content words densely packed on both sides.
     """
     if not words_a or not words_b:
         return None
-    blocks = _blocks([w.norm for w in words_a], [w.norm for w in words_b])
-    first, last, _ = _best_stretch(blocks)
-    if last < first:
-        return None
-    stretch = blocks[first:last + 1]
-    equal = [(i1, i2) for t, i1, i2, _, _ in stretch if t == "equal"]
-    n_equal = sum(i2 - i1 for i1, i2 in equal)
-    n_content = sum(is_content(words_a[i].norm) for i1, i2 in equal for i in range(i1, i2))
-    a_lo, a_hi = stretch[0][1], stretch[-1][2]
-    b_lo, b_hi = stretch[0][3], stretch[-1][4]
-    density = n_equal / max(a_hi - a_lo, b_hi - b_lo)
-    if (n_equal < settings.match_min_words or n_content < settings.match_min_content_words
-            or density < settings.match_min_density):
-        return None
-    score = 2 * n_equal / ((a_hi - a_lo) + (b_hi - b_lo))
-    ops = []
-    for tag, i1, i2, j1, j2 in stretch:
-        a_s, a_e = _char_range(words_a, i1, i2, 0)
-        b_s, b_e = _char_range(words_b, j1, j2, 0)
-        ops.append(EditOp(tag, a_s, a_e, b_s, b_e, text_a[a_s:a_e], text_b[b_s:b_e]))
-    if len(stretch) == 1:
-        a_slice, b_slice = ops[0].a_text, ops[0].b_text
-        kind = "verbatim" if a_slice == b_slice else "near-verbatim"
-    else:
-        kind = "near-verbatim" if score >= 0.9 else "rephrased"
-    return Alignment((a_lo, a_hi), (b_lo, b_hi), n_equal, round(score, 4), kind, tuple(ops))
+    return (_ordered(text_a, words_a, text_b, words_b, settings)
+            or _rephrased(text_a, words_a, text_b, words_b, settings))

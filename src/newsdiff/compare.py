@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
+
 from . import boilerplate as bp
 from .align import align
 from .config import Settings, load_settings
@@ -20,7 +22,7 @@ from .model import Cluster, Comparison, Document, Duplicate, Match, Span
 from .segment import body_regions, sentences
 from .signatures import jaccard_containment, lsh_pairs, minhashes, shingle_hashes, windows
 from .threads import UnionFind, build_threads, doc_order_key
-from .tokens import Word, words
+from .tokens import Word, is_common, words
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,8 +44,8 @@ class Analyzed:
 
     @property
     def body_norms(self) -> list[str]:
-        """The normalised body words, in order."""
-        return [w.norm for ws in self.sentence_words for w in ws]
+        """The comparison keys of the body words, in order."""
+        return [w.key for ws in self.sentence_words for w in ws]
 
 
 def analyze(raws: Sequence[RawArticle], settings: Settings,
@@ -112,27 +114,48 @@ def clusters_of(duplicates: Iterable[Duplicate], order: dict[str, int]) -> list[
 def sentence_candidates(items: Sequence[Analyzed], settings: Settings
                         ) -> list[tuple[int, int, int, int]]:
     """(doc i, sentence, doc j, sentence) pairs with i < j whose windows share an LSH
-    bucket; never all pairs of sentences."""
-    keys, groups, owners, sets = [], [], [], []
-    for d, item in enumerate(items):
-        for s, ws in enumerate(item.sentence_words):
-            if len(ws) < settings.match_min_words:
-                continue
-            norms = [w.norm for w in ws]
-            for k, (lo, hi) in enumerate(windows(len(norms), settings.window_words,
-                                                 settings.window_step)):
-                keys.append(f"{d}/{s}/{k}")
-                groups.append(str(d))
-                owners.append((d, s))
-                sets.append(shingle_hashes(norms[lo:hi], settings.sentence_shingle_size))
+    bucket; never all pairs of sentences.
+
+    Two families of windows are sketched: runs of words as word bigrams (passages that
+    keep their wording), and runs of common content words as sets (reworded passages).
+    """
     perm = window_num_perm(settings)
-    sketches = list(minhashes(sets, perm, settings.seed))
-    pairs = lsh_pairs(keys, sketches, settings.sentence_lsh_threshold, perm, groups)
-    out = set()
-    for i, j in pairs:
-        (di, si), (dj, sj) = owners[i], owners[j]
-        out.add((di, si, dj, sj) if di < dj else (dj, sj, di, si))
+    out: set[tuple[int, int, int, int]] = set()
+    for family, threshold in (("words", settings.sentence_lsh_threshold),
+                              ("content", settings.content_lsh_threshold)):
+        keys, groups, owners, sets = [], [], [], []
+        for d, item in enumerate(items):
+            for s, ws in enumerate(item.sentence_words):
+                if len(ws) < settings.match_min_words:
+                    continue
+                for k, shingles in enumerate(sentence_windows(item.doc.text, ws, family,
+                                                              settings)):
+                    keys.append(f"{d}/{s}/{k}")
+                    groups.append(d)
+                    owners.append((d, s))
+                    sets.append(shingles)
+        sketches = list(minhashes(sets, perm, settings.seed))
+        for i, j in lsh_pairs(keys, sketches, threshold, perm, groups):
+            (di, si), (dj, sj) = owners[i], owners[j]
+            out.add((di, si, dj, sj) if di < dj else (dj, sj, di, si))
     return sorted(out)
+
+
+def sentence_windows(text: str, ws: Sequence[Word], family: str,
+                     settings: Settings) -> list[np.ndarray]:
+    """Shingle sets of one sentence's windows: word bigrams over runs of words
+    (`family="words"`) or the set of common content words over runs of them
+    (`family="content"`)."""
+    if family == "words":
+        keys = [w.key for w in ws]
+        return [shingle_hashes(keys[lo:hi], settings.sentence_shingle_size)
+                for lo, hi in windows(len(keys), settings.window_words, settings.window_step)]
+    keys = ["~" + w.key for w in ws if is_common(text, w)]
+    if len(keys) < 3:
+        return []
+    size = settings.content_window_words
+    return [shingle_hashes(keys[lo:hi], 1)
+            for lo, hi in windows(len(keys), size, max(1, size // 2))]
 
 
 def window_num_perm(settings: Settings) -> int:

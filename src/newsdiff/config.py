@@ -31,6 +31,9 @@ class Settings:
         window_words: words per sentence window sketched for statement candidates.
         window_step: words between the starts of two windows.
         sentence_lsh_threshold: LSH Jaccard threshold that proposes sentence candidates.
+        content_window_words: common content words per window of the second family of
+            sentence windows (word sets, order ignored), which finds reworded passages.
+        content_lsh_threshold: LSH Jaccard threshold for those content windows.
         match_min_words: aligned equal words a recurring passage must have.
         match_min_content_words: of those, words that are not function words.
         match_min_density: equal words / passage length for the passage to count.
@@ -48,9 +51,11 @@ class Settings:
     sentence_shingle_size: int = 2
     window_words: int = 8
     window_step: int = 4
-    sentence_lsh_threshold: float = 0.3
+    sentence_lsh_threshold: float = 0.25
+    content_window_words: int = 6
+    content_lsh_threshold: float = 0.4
     match_min_words: int = 6
-    match_min_content_words: int = 3
+    match_min_content_words: int = 4
     match_min_density: float = 0.6
     max_file_mb: float = 20.0
     boilerplate_patterns: tuple[str, ...] = field(default=())
@@ -69,8 +74,10 @@ class Settings:
         need(1 <= self.window_step <= self.window_words, "window_step",
              "from 1 to window_words")
         for name in ("doc_lsh_threshold", "dup_jaccard", "dup_containment",
-                     "sentence_lsh_threshold", "match_min_density"):
+                     "sentence_lsh_threshold", "content_lsh_threshold",
+                     "match_min_density"):
             need(0.0 < getattr(self, name) <= 1.0, name, "a number in (0, 1]")
+        need(3 <= self.content_window_words <= 64, "content_window_words", "from 3 to 64")
         need(2 <= self.match_min_words <= 100, "match_min_words", "an integer from 2 to 100")
         need(0 <= self.match_min_content_words <= self.match_min_words,
              "match_min_content_words", "from 0 to match_min_words")
@@ -85,6 +92,7 @@ class Settings:
             "sentence_shingle_size": self.sentence_shingle_size,
             "window_words": self.window_words,
             "window_step": self.window_step,
+            "content_window_words": self.content_window_words,
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
         # Collisions between inputs: fall back to paths relative to their common folder.
         resolved = [p.resolve() for p, _ in found]
         common = Path(os.path.commonpath([str(p.parent) for p in resolved]))
-        found = [(p, r.relative_to(common).as_posix()) for (p, _), r in zip(found, resolved)]
+        found = [(p, r.relative_to(common).as_posix())
+                 for (p, _), r in zip(found, resolved, strict=True)]
         seen: set[str] = set()
         unique = []
         for p, i in found:

@@ -14,8 +14,6 @@ import numpy as np
 import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from .config import Settings
-
 SCHEME = "affine32"
 HASH = "xxh32"
 
@@ -34,7 +32,8 @@ def shingle_hashes(norms: Sequence[str], size: int) -> np.ndarray:
         grams: Iterable[str] = (" ".join(norms),)
     else:
         grams = (" ".join(norms[i:i + size]) for i in range(len(norms) - size + 1))
-    return np.unique(np.fromiter((xxhash.xxh32_intdigest(g.encode()) for g in grams), dtype=np.uint32))
+    hashes = np.fromiter((xxhash.xxh32_intdigest(g.encode()) for g in grams), dtype=np.uint32)
+    return np.unique(hashes)
 
 
 def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> LeanMinHash:
@@ -78,7 +77,7 @@ def lsh_pairs(keys: Sequence[str], sketches: Sequence[LeanMinHash], threshold: f
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     position = {}
     with lsh.insertion_session() as session:
-        for i, (key, sketch) in enumerate(zip(keys, sketches)):
+        for i, (key, sketch) in enumerate(zip(keys, sketches, strict=True)):
             session.insert(key, sketch, check_duplication=False)
             position[key] = i
     pairs: set[tuple[int, int]] = set()

@@ -78,7 +78,8 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
     by_root: dict = defaultdict(list)
     for m in matches:
         by_root[uf.find((m.a.doc, m.a_sentence))].append(m.id)
-    order = {doc_id: k for k, doc_id in enumerate(sorted(docs, key=lambda d: doc_order_key(docs[d])))}
+    ranked = sorted(docs, key=lambda d: doc_order_key(docs[d]))
+    order = {doc_id: k for k, doc_id in enumerate(ranked)}
     threads = []
     for group in uf.groups():
         members = []

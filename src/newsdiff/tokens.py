@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 # Letters/digits, with inner apostrophes and dots kept ("it's", "U.S"); hyphens split, so
@@ -11,19 +12,29 @@ _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
 
 FUNCTION_WORDS = frozenset(
     """a an the and or but nor so yet for of in on at to by from with about as into onto
-    over under after before since until than that this these those there here it its it's
-    is are was were be been being has have had do does did will would shall should can
-    could may might must not no he she they them their his her we our you your i me my
-    which who whom whose what when where why how also said says say told while if then
-    all any some such only very more most other each both between through during against
-    up down out off again further once per via among""".split()
+    over under after before since until than that this these those there here it its
+    it's is are was were be been being has have had do does did will would shall should
+    can could may might must not no he she they them their his her we our you your i me
+    my which who whom whose what when where why how also said says say told while if
+    then all any some such only very more most other each both between through during
+    against up down out off again further once per via among""".split()
 )
+
+_NUMBERS = {w: str(n) for n, w in enumerate(
+    """zero one two three four five six seven eight nine ten eleven
+    twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty""".split()
+)}
+_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                 "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100"})
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
+          "xi": "11", "xii": "12"}
 
 
 class Word(NamedTuple):
-    """A word: its normalised form and where it stands in the text."""
+    """A word: lower-cased form, comparison key, and where it stands in the text."""
 
     norm: str
+    key: str
     start: int
     end: int
 
@@ -33,13 +44,45 @@ def normalize(word: str) -> str:
     return word.lower().replace("’", "'")
 
 
+@lru_cache(maxsize=200_000)
+def word_key(norm: str) -> str:
+    """The form two words are compared by: numbers as digits ("two", "II", "2"), and a
+    light suffix stripping so that "signing"/"signed"/"sign" or "islands"/"island" align."""
+    if norm in _NUMBERS:
+        return _NUMBERS[norm]
+    if norm in _ROMAN:
+        return _ROMAN[norm]
+    w = norm[:-2] if norm.endswith("'s") else norm
+    if len(w) > 4 and not w[-1].isdigit():
+        if w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif w.endswith("ing") and len(w) > 5:
+            w = w[:-3]
+        elif w.endswith("ed"):
+            w = w[:-2]
+        elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+        if len(w) > 4 and w.endswith("e"):
+            w = w[:-1]
+    return w
+
+
 def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """The words of ``text[start:end]`` with offsets into `text`."""
     end = len(text) if end is None else end
-    return [Word(normalize(m.group()), m.start(), m.end())
-            for m in _WORD.finditer(text, start, end)]
+    out = []
+    for m in _WORD.finditer(text, start, end):
+        norm = normalize(m.group())
+        out.append(Word(norm, word_key(norm), m.start(), m.end()))
+    return out
 
 
 def is_content(norm: str) -> bool:
     """True for a word that carries meaning on its own (not a function word)."""
     return norm not in FUNCTION_WORDS
+
+
+def is_common(text: str, word: Word) -> bool:
+    """A content word written in lower case, or a number: not part of a name or title."""
+    first = text[word.start]
+    return is_content(word.norm) and (first.islower() or word.key.isdigit())
