@@ -79,6 +79,23 @@ def _best_stretch(blocks: list[tuple[str, int, int, int, int]]) -> tuple[int, in
     return best
 
 
+def _extend(stretch: list[tuple[str, int, int, int, int]], words_a: Sequence[Word],
+            words_b: Sequence[Word]) -> list[tuple[str, int, int, int, int]]:
+    """Grow the first and last equal blocks over equal neighbours the LCS paired elsewhere
+    ("Under the plan, the two sides..." keeps its second "the")."""
+    stretch = list(stretch)
+    _, i1, i2, j1, j2 = stretch[0]
+    while i1 > 0 and j1 > 0 and words_a[i1 - 1].key == words_b[j1 - 1].key:
+        i1, j1 = i1 - 1, j1 - 1
+    stretch[0] = ("equal", i1, i2, j1, j2)
+    _, i1, i2, j1, j2 = stretch[-1]
+    while (i2 < len(words_a) and j2 < len(words_b)
+           and words_a[i2].key == words_b[j2].key):
+        i2, j2 = i2 + 1, j2 + 1
+    stretch[-1] = ("equal", i1, i2, j1, j2)
+    return stretch
+
+
 def _char_range(words: Sequence[Word], i1: int, i2: int) -> tuple[int, int]:
     """Character range of words[i1:i2]; an empty range sits where the missing words go."""
     if i2 > i1:
@@ -104,7 +121,7 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
     first, last, _ = _best_stretch(blocks)
     if last < first:
         return None
-    stretch = blocks[first:last + 1]
+    stretch = _extend(blocks[first:last + 1], words_a, words_b)
     equal = [i for t, i1, i2, _, _ in stretch if t == "equal" for i in range(i1, i2)]
     n_content = sum(is_content(words_a[i].norm) for i in equal)
     n_common = sum(is_common(text_a, words_a[i]) for i in equal)

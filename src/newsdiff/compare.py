@@ -20,7 +20,14 @@ from .corpus import RawArticle, read_corpus, text_article
 from .divergence import find_divergences
 from .model import Cluster, Comparison, Document, Duplicate, Match, Span
 from .segment import body_regions, sentences
-from .signatures import jaccard_containment, lsh_pairs, minhashes, shingle_hashes, windows
+from .signatures import (
+    containment_pairs,
+    jaccard_containment,
+    lsh_pairs,
+    minhashes,
+    shingle_hashes,
+    windows,
+)
 from .threads import UnionFind, build_threads, doc_order_key
 from .tokens import Word, is_common, words
 
@@ -52,7 +59,7 @@ def analyze(raws: Sequence[RawArticle], settings: Settings,
             repeats: bp.Counter[str] | None = None) -> list[Analyzed]:
     """Boilerplate and sentences of each article; furniture learned across `raws` (plus
     `repeats`, edge-line counts from elsewhere, such as an index)."""
-    counts = bp.count_edge_keys((r.text, r.front_matter_end) for r in raws)
+    counts = edge_repeats(raws, settings)
     if repeats:
         counts.update(repeats)
     patterns = bp.compile_patterns(settings.boilerplate_patterns)
@@ -79,12 +86,15 @@ def analyze(raws: Sequence[RawArticle], settings: Settings,
     return out
 
 
-def find_duplicates(items: Sequence[Analyzed], settings: Settings) -> list[Duplicate]:
-    """Near-duplicate document pairs: LSH proposes, exact Jaccard and containment confirm."""
-    sets = [shingle_hashes(a.body_norms, settings.shingle_size) for a in items]
+def duplicate_pairs(sets: Sequence[np.ndarray], settings: Settings
+                    ) -> list[tuple[int, int, float, float, str]]:
+    """(i, j, jaccard, containment, kind) for near-duplicate shingle sets: Jaccard LSH and
+    LSH Ensemble (containment) propose, the exact figures confirm."""
     sketches = list(minhashes(sets, settings.num_perm, settings.seed))
-    pairs = lsh_pairs([a.doc.id for a in items], sketches, settings.doc_lsh_threshold,
-                      settings.num_perm)
+    pairs = lsh_pairs([str(i) for i in range(len(sets))], sketches,
+                      settings.doc_lsh_threshold, settings.num_perm)
+    pairs |= containment_pairs(sketches, [len(s) for s in sets],
+                               max(0.5, settings.dup_containment - 0.1), settings.num_perm)
     found = []
     for i, j in sorted(pairs):
         jac, cont = jaccard_containment(sets[i], sets[j])
@@ -96,9 +106,36 @@ def find_duplicates(items: Sequence[Analyzed], settings: Settings) -> list[Dupli
             kind = "contained"
         else:
             continue
-        found.append(Duplicate(items[i].doc.id, items[j].doc.id, round(jac, 4),
-                               round(cont, 4), kind))
+        found.append((i, j, round(jac, 4), round(cont, 4), kind))
     return found
+
+
+def edge_repeats(raws: Sequence[RawArticle], settings: Settings) -> bp.Counter[str]:
+    """In how many *different* articles each head or foot line occurs.
+
+    Copies of one story share their first and last paragraphs; those are news, not
+    furniture. So articles are first grouped by near-duplication of their raw text, and a
+    line counts once per group.
+    """
+    sets = [shingle_hashes([w.key for w in words(r.text, r.front_matter_end)],
+                           settings.shingle_size) for r in raws]
+    uf = UnionFind()
+    for i in range(len(raws)):
+        uf.find(i)
+    for i, j, *_ in duplicate_pairs(sets, settings):
+        uf.union(i, j)
+    counts: bp.Counter[str] = bp.Counter()
+    for group in uf.groups():
+        counts.update(set().union(*(bp.count_edge_keys([(raws[i].text, raws[i].front_matter_end)])
+                                    for i in group)))
+    return counts
+
+
+def find_duplicates(items: Sequence[Analyzed], settings: Settings) -> list[Duplicate]:
+    """Near-duplicate document pairs, compared on their body text (furniture left out)."""
+    sets = [shingle_hashes(a.body_norms, settings.shingle_size) for a in items]
+    return [Duplicate(items[i].doc.id, items[j].doc.id, jac, cont, kind)
+            for i, j, jac, cont, kind in duplicate_pairs(sets, settings)]
 
 
 def clusters_of(duplicates: Iterable[Duplicate], order: dict[str, int]) -> list[Cluster]:

@@ -44,9 +44,9 @@ class Settings:
 
     num_perm: int = 128
     seed: int = 1
-    shingle_size: int = 5
+    shingle_size: int = 3
     doc_lsh_threshold: float = 0.3
-    dup_jaccard: float = 0.7
+    dup_jaccard: float = 0.5
     dup_containment: float = 0.8
     sentence_shingle_size: int = 2
     window_words: int = 8

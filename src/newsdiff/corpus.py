@@ -138,7 +138,10 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        if _UTF8_MULTIBYTE.search(data):
+        # Mostly well-formed UTF-8 with a few broken bytes is damage, not another encoding.
+        n_valid = len(_UTF8_MULTIBYTE.findall(data))
+        n_bad = data.decode("utf-8", "replace").count("\ufffd")
+        if n_valid > n_bad:
             raise InputError(path, f"invalid UTF-8 at byte {exc.start}") from None
     from charset_normalizer import from_bytes
 

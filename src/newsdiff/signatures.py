@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH, MinHashLSHEnsemble
 
 SCHEME = "affine32"
 HASH = "xxh32"
@@ -87,6 +87,23 @@ def lsh_pairs(keys: Sequence[str], sketches: Sequence[LeanMinHash], threshold: f
             if j <= i or (same_group is not None and same_group[i] == same_group[j]):
                 continue
             pairs.add((i, j))
+    return pairs
+
+
+def containment_pairs(sketches: Sequence[LeanMinHash], sizes: Sequence[int],
+                      threshold: float, num_perm: int) -> set[tuple[int, int]]:
+    """Index pairs (i < j) where one set is (estimated to be) mostly contained in the other:
+    LSH Ensemble, which finds a truncated copy that plain Jaccard LSH misses."""
+    entries = [(i, m, n) for i, (m, n) in enumerate(zip(sketches, sizes, strict=True)) if n]
+    if len(entries) < 2:
+        return set()
+    ensemble = MinHashLSHEnsemble(threshold=threshold, num_perm=num_perm, num_part=8)
+    ensemble.index(entries)
+    pairs: set[tuple[int, int]] = set()
+    for i, m, n in entries:
+        for j in ensemble.query(m, n):
+            if j != i:
+                pairs.add((min(i, j), max(i, j)))
     return pairs
 
 

@@ -1,0 +1,40 @@
+"""Shared fixtures: the seed corpus and helpers to build small corpora from real text."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newsdiff.compare import compare
+from newsdiff.model import Comparison
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def seed_text(prefix: str) -> str:
+    """The text of the seed article whose file name starts with `prefix` ("004")."""
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_comparison() -> Comparison:
+    """The seeds compared once with default settings (shared by many tests)."""
+    return compare([SEEDS])
+
+
+@pytest.fixture()
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed folder (articles and manifest)."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target

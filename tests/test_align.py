@@ -1,0 +1,103 @@
+"""Recurring statements: local, fuzzy alignment of candidate sentences (seed expectations)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsdiff.align import align
+from newsdiff.config import Settings
+from newsdiff.tokens import words
+
+SETTINGS = Settings()
+
+
+def _align(a: str, b: str):
+    return align(a, words(a), b, words(b), SETTINGS)
+
+
+def _doc(result, prefix):
+    return next(d for d in result.documents if d.id.startswith(prefix))
+
+
+def _matched(result, prefix_a, needle_a, prefix_b, needle_b):
+    """Matches between the sentence of article A containing needle_a and that of B."""
+    found = []
+    for m in result.matches:
+        for x, y in ((m.a, m.b), (m.b, m.a)):
+            if x.doc.startswith(prefix_a) and y.doc.startswith(prefix_b):
+                sx = _doc(result, prefix_a).sentences[m.a_sentence if x is m.a else m.b_sentence]
+                sy = _doc(result, prefix_b).sentences[m.b_sentence if y is m.b else m.a_sentence]
+                if needle_a in sx.text and needle_b in sy.text:
+                    found.append(m)
+    return found
+
+
+def test_dispute_description_matches_between_2013_and_2016(seed_comparison) -> None:
+    (m,) = _matched(seed_comparison, "003", "signing a World War II peace treaty",
+                    "002", "concluding a post-World War II peace treaty")
+    assert m.a.text == ("dispute that has prevented the two countries from signing a World "
+                        "War II peace treaty")
+    assert m.b.text == ("dispute that has prevented the two countries from concluding a "
+                        "post-World War II peace treaty")
+    assert m.kind == "near-verbatim" and 0.85 < m.score < 1
+    assert [(op.op, op.a_text, op.b_text) for op in m.ops if op.op != "equal"] == [
+        ("replace", "signing", "concluding"), ("insert", "", "post")]
+
+
+def test_dispute_description_reworded_in_2016_still_matches(seed_comparison) -> None:
+    (m,) = _matched(seed_comparison, "003", "signing a World War II peace treaty",
+                    "001", "The dispute over the islands has prevented")
+    assert "has prevented the two neighbors from signing a peace treaty" in m.b.text
+
+
+def test_dispute_description_of_2019_joins_by_rephrasing(seed_comparison) -> None:
+    matches = _matched(seed_comparison, "002", "decades-old territorial dispute",
+                       "004", "stymied for decades by a territorial row")
+    assert [m.kind for m in matches] == ["rephrased"]
+
+
+def test_eight_point_plan_description_matches(seed_comparison) -> None:
+    (m,) = _matched(seed_comparison, "002", "eight-point economic cooperation plan Abe",
+                    "001", "eight-point plan Abe proposed")
+    assert (m.a.text, m.b.text) == (
+        "on an eight-point economic cooperation plan Abe proposed to Putin in May",
+        "on an eight-point plan Abe proposed to Putin in May")
+    assert [(op.op, op.a_text, op.b_text) for op in m.ops if op.op != "equal"] == [
+        ("delete", "economic cooperation", "")]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Same summit, same officials, different statements.
+        ("A Japanese official said Abe and Xi were attending a meeting of business leaders on "
+         "the sidelines of the Asia-Pacific Economic Cooperation forum summit that started "
+         "the same day.",
+         "According to a Japanese government source, Japan has repeatedly requested Russia to "
+         "resume peace treaty talks before the Asia-Pacific Economic Cooperation forum summit "
+         "to be held Nov. 19-20 in Peru."),
+        ("During the 70-minute meeting on the sidelines of a Pacific Rim summit in the Peruvian "
+         "capital, Abe and Putin spent half the time discussing the territorial issue alone "
+         "with their interpreters, according to a senior Japanese official.",
+         "Abe told Putin that he wants to instruct his ministers to “increase the depth of "
+         "Japan-Russia relations,” according to a Japanese official, as the leaders met on "
+         "the sidelines of the Asia-Pacific Economic Cooperation forum summit that started "
+         "earlier in the day in Bali, Indonesia."),
+        # Only names in common.
+        ("Prime Minister Shinzo Abe and Russian President Vladimir Putin agreed Monday to seek "
+         "progress in bilateral territorial talks.",
+         "Russia is reluctant to reconvene a meeting ahead of a summit next month between "
+         "Prime Minister Shinzo Abe and Russian President Vladimir Putin."),
+    ],
+)
+def test_sentences_that_merely_share_topic_words_or_names_do_not_match(a: str, b: str) -> None:
+    assert _align(a, b) is None
+
+
+def test_verbatim_passage_inside_longer_sentences() -> None:
+    shared = "the two sides will expand the size of student exchanges from 2017"
+    a = f"Officials said on Tuesday that {shared}, in a move welcomed by universities."
+    b = f"Under the plan, {shared}."
+    al = _align(a, b)
+    assert al is not None and al.kind == "verbatim" and al.score == 1.0
+    assert a[al.ops[0].a_start:al.ops[-1].a_end] == shared

@@ -1,0 +1,119 @@
+"""Near-duplicate documents (MinHash + LSH, confirmed exactly) and the compare pipeline."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import seed_text
+
+compare_module = importlib.import_module("newsdiff.compare")
+from newsdiff.compare import compare
+
+
+def _edit_words(text: str, share: float, seed: int) -> str:
+    """Replace `share` of the words of `text` with other words (deterministically)."""
+    rng = random.Random(seed)
+    tokens = re.split(r"(\s+)", text)
+    word_positions = [i for i, t in enumerate(tokens) if t.strip()]
+    for i in rng.sample(word_positions, int(len(word_positions) * share)):
+        tokens[i] = rng.choice(["reportedly", "officials", "Tuesday", "western", "broad"])
+    return "".join(tokens)
+
+
+def _write(folder: Path, **articles: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _pairs(result):
+    return {(d.a, d.b): d for d in result.duplicates}
+
+
+def test_the_seeds_are_not_duplicates_of_each_other(seed_comparison) -> None:
+    assert seed_comparison.duplicates == ()
+    assert seed_comparison.clusters == ()
+
+
+def test_an_article_with_five_percent_of_words_changed_is_a_near_duplicate(
+        tmp_path: Path) -> None:
+    original = seed_text("001")
+    folder = _write(tmp_path / "c", original=original, edited=_edit_words(original, 0.05, 7),
+                    other=seed_text("003"))
+    pairs = _pairs(compare([folder]))
+    assert set(pairs) == {("edited.txt", "original.txt")}
+    dup = pairs[("edited.txt", "original.txt")]
+    assert dup.kind == "near-duplicate"
+    assert 0.5 <= dup.jaccard < 1.0
+
+
+def test_a_truncated_copy_is_a_duplicate_by_containment(tmp_path: Path) -> None:
+    original = seed_text("001")
+    paragraphs = original.split("\n\n")
+    truncated = "\n\n".join(paragraphs[: len(paragraphs) * 2 // 5])
+    folder = _write(tmp_path / "c", original=original, truncated=truncated,
+                    other=seed_text("002"))
+    (dup,) = compare([folder]).duplicates
+    assert dup.kind == "contained"
+    assert dup.containment >= 0.95
+    assert dup.jaccard < 0.5
+
+
+def test_a_copy_with_another_header_and_footer_is_an_exact_duplicate(tmp_path: Path) -> None:
+    original = seed_text("002")
+    body = original.replace("• Kyodo\n", "").rsplit("In a time of both", 1)[0]
+    rewrapped = ("WORLD NEWS\n\nBy Staff Writers\n\n" + body +
+                 "\n\nPhoto: Reuters / Kim Kyung-Hoon\n\nSHARE THIS\n")
+    folder = _write(tmp_path / "c", original=original, rewrapped=rewrapped,
+                    other=seed_text("000"))
+    result = compare([folder])
+    (dup,) = result.duplicates
+    assert (dup.a, dup.b, dup.kind, dup.jaccard) == ("original.txt", "rewrapped.txt",
+                                                    "exact", 1.0)
+    (cluster,) = result.clusters
+    assert cluster.docs == ("original.txt", "rewrapped.txt")
+
+
+def test_clusters_join_chains_of_duplicates(tmp_path: Path) -> None:
+    original = seed_text("001")
+    folder = _write(tmp_path / "c", a=original, b=_edit_words(original, 0.04, 1),
+                    c=_edit_words(original, 0.04, 2), d=seed_text("003"))
+    result = compare([folder])
+    assert [c.docs for c in result.clusters] == [("a.txt", "b.txt", "c.txt")]
+
+
+def test_only_lsh_candidates_are_aligned_never_all_sentence_pairs(
+        seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_align = compare_module.align
+
+    def counting_align(*args, **kwargs):
+        calls.append(1)
+        return real_align(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "align", counting_align)
+    result = compare([seeds_dir])
+    n = [len(d.sentences) for d in result.documents]
+    all_pairs = sum(n[i] * n[j] for i in range(len(n)) for j in range(i + 1, len(n)))
+    assert 0 < len(calls) < all_pairs / 5
+    assert len(result.matches) > 0
+
+
+def test_same_input_gives_the_same_json(seeds_dir: Path) -> None:
+    from newsdiff.model import dumps
+
+    assert dumps(compare([seeds_dir])) == dumps(compare([seeds_dir]))
+
+
+def test_json_round_trips_through_the_model(seed_comparison) -> None:
+    from newsdiff.model import dumps, loads
+
+    text = dumps(seed_comparison)
+    assert loads(text) == seed_comparison
+    assert dumps(loads(text)) == text

@@ -1,0 +1,50 @@
+"""Sentence spans: the seeds' abbreviation traps and the sentence broken by a blank line."""
+
+from __future__ import annotations
+
+from newsdiff.segment import sentences
+
+
+def _sentences(result, prefix):
+    doc = next(d for d in result.documents if d.id.startswith(prefix))
+    return doc, [s.text for s in doc.sentences]
+
+
+def test_abbreviations_do_not_end_sentences(seed_comparison) -> None:
+    _, s000 = _sentences(seed_comparison, "000")
+    assert ("According to a Japanese government source, Japan has repeatedly requested Russia "
+            "to resume peace treaty talks before the Asia-Pacific Economic Cooperation forum "
+            "summit to be held Nov. 19-20 in Peru.") in s000
+    assert any(s.startswith("Ahead of the Abe-Putin summit on Dec. 15 in Yamaguchi") and
+               s.endswith("to conclude a peace treaty.") for s in s000)
+    _, s001 = _sentences(seed_comparison, "001")
+    assert ("Lavrov said he told Kishida that the deployment of U.S. missile defense systems in "
+            "the Asia-Pacific region is a threat.") in s001
+    assert any("U.N. Security Council sanctions resolution adopted Wednesday" in s and
+               s.endswith("the official said.") for s in s001)
+    assert any(s.startswith("Kishida held a meeting with Putin on Friday in St. Petersburg,")
+               for s in s001)
+
+
+def test_sentence_broken_across_a_blank_line_is_one_sentence(seed_comparison) -> None:
+    doc, s004 = _sentences(seed_comparison, "004")
+    joined = [s for s in s004 if s.startswith("“We both do not want this")]
+    assert joined == ["“We both do not want this to drag out into another generation,” Abe "
+                      "said on\n\nFriday."]
+    assert "Friday." not in s004
+
+
+def test_spans_are_exact_slices_and_do_not_overlap(seed_comparison) -> None:
+    for doc in seed_comparison.documents:
+        last = -1
+        for s in doc.sentences:
+            assert doc.text[s.start:s.end] == s.text
+            assert s.start > last
+            last = s.end
+
+
+def test_headings_are_not_glued_to_the_next_paragraph() -> None:
+    text = "Abe meets Xi\n\nPrime Minister Shinzo Abe shook hands with Xi on Monday.\n"
+    spans = sentences(text, "x", [(0, len(text))])
+    assert [s.text for s in spans] == ["Abe meets Xi",
+                                       "Prime Minister Shinzo Abe shook hands with Xi on Monday."]
