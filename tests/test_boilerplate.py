@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import seed_text
 from newsdiff.compare import compare
 from newsdiff.config import Settings
+
+from conftest import seed_text
 
 FURNITURE = {
     "000": ["• Kyodo", "• SHARE",

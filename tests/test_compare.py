@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from newsdiff.compare import compare
+
 from conftest import seed_text
 
 compare_module = importlib.import_module("newsdiff.compare")
-from newsdiff.compare import compare
 
 
 def _edit_words(text: str, share: float, seed: int) -> str:

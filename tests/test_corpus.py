@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import seed_text
 from newsdiff.compare import compare
 from newsdiff.corpus import decode, discover, read_corpus
 from newsdiff.errors import InputError
+
+from conftest import seed_text
 
 MB = 1024 * 1024
 PARAGRAPH = ("Prime Minister Shinzo Abe held intensive talks Saturday with Russian President "
@@ -50,7 +51,8 @@ def test_legacy_encodings_are_detected_and_recorded() -> None:
     assert text == latin
     assert encoding.replace("_", "-") in {"latin-1", "iso8859-1", "cp1252", "iso-8859-1",
                                           "windows-1252", "cp1250", "iso8859-15"}
-    japanese = "安倍晋三首相は土曜日、ロシアのプーチン大統領と会談し、北方領土問題について協議した。" * 4
+    japanese = ("安倍晋三首相は土曜日、ロシアのプーチン大統領と会談し、"
+                "北方領土問題について協議した。") * 4
     text, encoding = decode(japanese.encode("shift_jis"), "x")
     assert text == japanese
     assert "jis" in encoding.replace("_", "").lower() or encoding == "cp932"
