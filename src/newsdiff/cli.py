@@ -11,7 +11,7 @@ import click
 from . import model
 from .compare import compare, newsdiff_version
 from .config import load_settings
-from .errors import EXIT_USAGE, NewsdiffError
+from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError
 from .output import replace_folder_atomic, write_text_atomic
 
 
@@ -169,6 +169,225 @@ def summary(result: model.Comparison) -> str:
         n_docs = len({m.doc for m in thread.members})
         lines.append(f"  {thread.id}: {n_docs} articles, {span}: {thread.label}")
     return "\n".join(lines)
+
+
+def _store_url(corpus: Path | None, index: str | None) -> str:
+    from .store import default_url
+
+    if index:
+        return index
+    if corpus is None:
+        raise click.UsageError("give --corpus DIR or --index URL")
+    return default_url(corpus)
+
+
+def _open(url: str, create: bool = False):  # type: ignore[no-untyped-def]
+    from .store import open_store
+
+    return open_store(url, create=create)
+
+
+def index_options(func):  # type: ignore[no-untyped-def]
+    """--corpus and --index, shared by check, add and the index commands."""
+    func = click.option("--index", "index_url", metavar="URL",
+                        help="Index URL: sqlite:///PATH or redis://HOST:PORT/DB[?prefix=NAME] "
+                             "(default: CORPUS/.newsdiff/index.sqlite).")(func)
+    return click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+                        help="The corpus folder the index belongs to.")(func)
+
+
+def _fail_on(value: str) -> tuple[str, ...]:
+    from .precheck import FAIL_ON
+
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [n for n in names if n not in FAIL_ON]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not one of {', '.join(FAIL_ON)}",
+                                 param_hint="--fail-on")
+    return names
+
+
+@cli.command("check")
+@click.argument("files", nargs=-1, required=True)
+@index_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format (json: schema newsdiff.check/1).")
+@click.option("--fail-on", default="duplicate", show_default=True,
+              help="Comma-separated conditions that exit 1: duplicate, overlap, divergence.")
+@click.option("--title", help="Title of the new article.")
+@click.option("--source", help="Source of the new article.")
+@click.option("--published", help="Publication date of the new article (YYYY-MM-DD).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Settings file.")
+def check_cmd(files: tuple[str, ...], corpus: Path | None, index_url: str | None, fmt: str,
+              fail_on: str, title: str | None, source: str | None, published: str | None,
+              config: Path | None) -> None:
+    """Pre-check new articles (FILES, or - for standard input) against a corpus index:
+    duplicate, overlap or novel; what repeats, what is new, what contradicts.
+
+    Exit codes: 0 nothing in --fail-on was found, 1 something was, 2 usage or input error.
+
+    Example:
+
+        newsdiff check new.txt --corpus seeds/ --fail-on duplicate,divergence
+    """
+    from .precheck import check_files, check_json, check_text, failures
+
+    conditions = _fail_on(fail_on)
+    settings = load_settings(config=config)
+    url = _store_url(corpus, index_url)
+    from .store import sqlite_path
+
+    if corpus is not None and index_url is None and not sqlite_path(url).exists():
+        click.echo(f"indexing {corpus} (first check) ...", err=True)
+        _build(corpus, url, settings, rebuild=False, skip_bad=False, quiet=True)
+    store = _open(url)
+    try:
+        options = {k: v for k, v in (("title", title), ("source", source),
+                                     ("published", published)) if v}
+        results = check_files(files, store, settings, options)
+    finally:
+        store.close()
+    click.echo(check_json(results, conditions, url) if fmt == "json"
+               else check_text(results, conditions), nl=False)
+    if any(failures(r, conditions) for r in results):
+        raise SystemExit(EXIT_FAIL)
+
+
+@cli.command("add")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The corpus folder to add to.")
+@click.option("--index", "index_url", metavar="URL", help="Index URL (default: the corpus's "
+              "SQLite index).")
+@click.option("--force", is_flag=True, help="Add near-duplicates too.")
+@click.option("--title", help="Title of the new article.")
+@click.option("--source", help="Source of the new article.")
+@click.option("--published", help="Publication date (YYYY-MM-DD).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Settings file.")
+def add_cmd(files: tuple[str, ...], corpus: Path, index_url: str | None, force: bool,
+            title: str | None, source: str | None, published: str | None,
+            config: Path | None) -> None:
+    """Check FILES, then copy them into the corpus, record their metadata in its manifest
+    and index them, as one step per article. A near-duplicate is refused (exit 1) unless
+    --force.
+
+    Example:
+
+        newsdiff add new.txt --corpus seeds/ --source Kyodo --published 2016-12-05
+    """
+    from .precheck import add_articles
+
+    if not corpus.is_dir():
+        raise NewsdiffError(f"{corpus}: no such corpus folder")
+    settings = load_settings(config=config)
+    url = _store_url(corpus, index_url)
+    store = _open(url, create=True)
+    try:
+        options = {k: v for k, v in (("title", title), ("source", source),
+                                     ("published", published)) if v}
+        outcomes = add_articles(files, corpus, store, settings, force=force, options=options)
+    finally:
+        store.close()
+    refused = False
+    for o in outcomes:
+        if o.added:
+            click.echo(f"added {o.target} ({o.result.verdict}, "
+                       f"{len(o.result.repeats)} repeated statement(s))")
+        else:
+            refused = True
+            click.echo(f"refused {o.result.document.path}: {o.reason}")
+    if refused:
+        raise SystemExit(EXIT_FAIL)
+
+
+@cli.group("index", cls=NewsdiffGroup)
+def index_group() -> None:
+    """Build and inspect the persistent index behind check and add."""
+
+
+def _build(corpus: Path, url: str, settings, rebuild: bool, skip_bad: bool,  # type: ignore[no-untyped-def]
+           quiet: bool):
+    from .index import build_index
+
+    if not corpus.is_dir():
+        raise NewsdiffError(f"{corpus}: no such corpus folder")
+    store = _open(url, create=True)
+    try:
+        return build_index(corpus, store, settings, rebuild=rebuild, skip_bad=skip_bad,
+                           progress=_progress(quiet))
+    finally:
+        store.close()
+
+
+@index_group.command("build")
+@click.argument("corpus", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--index", "index_url", metavar="URL", help="Index URL (default: "
+              "CORPUS/.newsdiff/index.sqlite).")
+@click.option("--rebuild", is_flag=True, help="Drop everything and index from scratch.")
+@click.option("--skip-bad", is_flag=True, help="Report and skip unreadable files.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Settings file.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress.")
+def index_build_cmd(corpus: Path, index_url: str | None, rebuild: bool, skip_bad: bool,
+                    config: Path | None, quiet: bool) -> None:
+    """Index CORPUS incrementally: new and changed files are indexed, unchanged ones
+    (same sha256) skipped, deleted ones removed.
+
+    Example:
+
+        newsdiff index build seeds/ --index redis://localhost:6379/0?prefix=seeds
+    """
+    settings = load_settings(config=config)
+    url = _store_url(corpus, index_url)
+    report = _build(corpus, url, settings, rebuild, skip_bad, quiet)
+    for problem in report.skipped:
+        click.echo(f"skipped: {problem}", err=True)
+    click.echo(f"{url}: {len(report.added)} added, {len(report.updated)} updated, "
+               f"{len(report.removed)} removed, {report.unchanged} unchanged")
+
+
+@index_group.command("stats")
+@index_options
+def index_stats_cmd(corpus: Path | None, index_url: str | None) -> None:
+    """Print what an index holds.
+
+    Example:
+
+        newsdiff index stats --corpus seeds/
+    """
+    store = _open(_store_url(corpus, index_url))
+    try:
+        meta = store.read_meta() or {}
+        stats = store.stats()
+    finally:
+        store.close()
+    for key, value in {**stats, **{f"setting.{k}": v for k, v in sorted(meta.items())}}.items():
+        click.echo(f"{key}: {value}")
+
+
+@index_group.command("verify")
+@index_options
+def index_verify_cmd(corpus: Path | None, index_url: str | None) -> None:
+    """Check an index for damage; exit 2 with the problems when it is not sound.
+
+    Example:
+
+        newsdiff index verify --corpus seeds/
+    """
+    url = _store_url(corpus, index_url)
+    store = _open(url)
+    try:
+        problems = store.verify()
+        n = store.stats()["documents"]
+    finally:
+        store.close()
+    if problems:
+        for problem in problems[:50]:
+            click.echo(problem, err=True)
+        raise NewsdiffError(f"{url}: {len(problems)} problem(s) found")
+    click.echo(f"{url}: sound ({n} documents)")
 
 
 def main() -> None:

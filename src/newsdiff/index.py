@@ -1,0 +1,364 @@
+"""The persistent index behind `check` and `add`: building it incrementally from a corpus
+folder, and asking it what a new article repeats, adds and contradicts.
+
+The index keeps the same sketches `compare` makes (document MinHash, sentence windows)
+and their LSH band keys, so a check proposes candidates exactly as a comparison would,
+then confirms them with the same exact Jaccard, containment and alignment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+from datasketch import LeanMinHash
+from datasketch.lsh import _optimal_param
+
+from . import boilerplate as bp
+from .align import align
+from .compare import Analyzed, analyze, newsdiff_version, sentence_windows, window_num_perm
+from .config import Settings
+from .corpus import RawArticle, discover, load_manifest, read_article
+from .divergence import find_divergences
+from .errors import IndexStoreError, InputError
+from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
+from .signatures import HASH, SCHEME, jaccard_containment, minhash, shingle_hashes
+from .store import FORMAT, DocRecord, IndexStore
+from .threads import doc_order_key
+from .tokens import words
+
+Progress = Callable[[str, int, int], None]
+FAMILIES = (("doc", 1), ("words", 2), ("content", 3))
+MAX_CANDIDATE_DOCS = 200  # documents fetched for one check, most bucket hits first
+
+
+def index_meta(settings: Settings) -> dict[str, Any]:
+    """What decides how the index's sketches were made; a query must agree with it."""
+    import datasketch
+
+    return {
+        "format": FORMAT,
+        "newsdiff": newsdiff_version(),
+        "datasketch": datasketch.__version__,
+        "scheme": SCHEME,
+        "hash": HASH,
+        **settings.sketch_params(),
+        "doc_lsh_threshold": settings.doc_lsh_threshold,
+        "sentence_lsh_threshold": settings.sentence_lsh_threshold,
+        "content_lsh_threshold": settings.content_lsh_threshold,
+        "match_min_words": settings.match_min_words,
+    }
+
+
+def ensure_compatible(store: IndexStore, settings: Settings, create: bool = False) -> None:
+    """Refuse to mix sketches made another way (raises IndexStoreError); a new index
+    records the settings when `create`."""
+    wanted = index_meta(settings)
+    stored = store.read_meta()
+    if stored is None:
+        if not create:
+            raise IndexStoreError(f"{store.url}: the index is empty (run `newsdiff index "
+                                  "build`)")
+        store.write_meta(wanted)
+        return
+    keys = [k for k in wanted if k not in ("newsdiff", "datasketch")]
+    keys.append("datasketch")
+    diffs = [f"{k}={stored.get(k)!r} (now {wanted[k]!r})" for k in keys
+             if stored.get(k) != wanted[k]]
+    if diffs:
+        raise IndexStoreError(f"{store.url}: index built with other settings: "
+                              f"{', '.join(diffs)}; rebuild it (`newsdiff index build "
+                              "--rebuild`) or use the same settings")
+
+
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+def band_keys(hashvalues: np.ndarray, bands: tuple[int, int], tag: int) -> list[int]:
+    """LSH bucket keys (signed 64-bit) of one sketch: one per band."""
+    b, r = bands
+    rows = np.ascontiguousarray(hashvalues[: b * r], dtype=np.uint32).reshape(b, r)
+    return [xxhash.xxh64_intdigest(bytes((tag, i)) + rows[i].tobytes()) - (1 << 63)
+            for i in range(b)]
+
+
+@dataclass(frozen=True)
+class Sketched:
+    """An analysed document with its document shingles and all its bucket keys."""
+
+    item: Analyzed
+    shingles: np.ndarray
+    doc_minhash: LeanMinHash
+    buckets: tuple[tuple[int, int], ...]  # (key, sentence or -1)
+
+
+def sketch(item: Analyzed, settings: Settings) -> Sketched:
+    """Shingles, MinHashes and LSH bucket keys of one analysed document."""
+    shingles = shingle_hashes(item.body_norms, settings.shingle_size)
+    doc_mh = minhash(shingles, settings.num_perm, settings.seed)
+    buckets = [(k, -1) for k in band_keys(doc_mh.hashvalues,
+                                          _bands(settings.doc_lsh_threshold, settings.num_perm),
+                                          1)]
+    perm = window_num_perm(settings)
+    for family, tag in FAMILIES[1:]:
+        threshold = (settings.sentence_lsh_threshold if family == "words"
+                     else settings.content_lsh_threshold)
+        bands = _bands(threshold, perm)
+        for s, ws in enumerate(item.sentence_words):
+            if len(ws) < settings.match_min_words:
+                continue
+            for shingles_w in sentence_windows(item.doc.text, ws, family, settings):
+                mh = minhash(shingles_w, perm, settings.seed)
+                buckets.extend((k, s) for k in band_keys(mh.hashvalues, bands, tag))
+    return Sketched(item, shingles, doc_mh, tuple(dict.fromkeys(buckets)))
+
+
+def to_record(sk: Sketched) -> DocRecord:
+    """The stored form of a sketched document."""
+    doc = sk.item.doc
+    buf = bytearray(sk.doc_minhash.bytesize())
+    sk.doc_minhash.serialize(buf)
+    meta = {"path": doc.path, "title": doc.title, "source": doc.source,
+            "published": doc.published, "format": doc.format, "encoding": doc.encoding}
+    return DocRecord(doc.id, doc.sha256, doc.text, meta,
+                     tuple((b.span.start, b.span.end, b.reason) for b in doc.boilerplate),
+                     tuple((s.start, s.end) for s in doc.sentences), bytes(buf))
+
+
+def from_record(rec: DocRecord) -> Analyzed:
+    """An analysed document rebuilt from its record (no re-segmentation)."""
+    text = rec.text
+    sentences = tuple(Span(rec.id, s, e, text[s:e]) for s, e in rec.sentences)
+    doc = Document(
+        id=rec.id, path=rec.meta.get("path") or rec.id, text=text,
+        format=rec.meta.get("format", "txt"), encoding=rec.meta.get("encoding", "utf-8"),
+        sha256=rec.sha256, title=rec.meta.get("title"), source=rec.meta.get("source"),
+        published=rec.meta.get("published"),
+        boilerplate=tuple(Boilerplate(Span(rec.id, s, e, text[s:e]), r)
+                          for s, e, r in rec.boilerplate),
+        sentences=sentences,
+    )
+    sent_words = tuple(tuple(words(text, s.start, s.end)) for s in sentences)
+    doc = Document(**{**doc.__dict__, "word_count": sum(len(w) for w in sent_words)})
+    return Analyzed(doc, sent_words)
+
+
+def furniture_keys(doc: Document) -> set[str]:
+    """Keys of the lines this document has as learned (repeated) furniture."""
+    return {bp.line_key(b.span.text) for b in doc.boilerplate
+            if b.reason.startswith("repeated")} - {""}
+
+
+@dataclass
+class BuildReport:
+    """What `newsdiff index build` did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
+                rebuild: bool = False, skip_bad: bool = False,
+                progress: Progress | None = None, chunk: int = 500) -> BuildReport:
+    """Bring the index of `corpus` up to date: index new and changed files (same sha256
+    skips), remove deleted ones. Every document is written in its own transaction, so an
+    interrupted build leaves a sound index that the next build completes.
+
+    Raises:
+        InputError: a bad article (unless `skip_bad`: then reported in the result).
+        IndexStoreError: an index made with other settings (unless `rebuild`).
+    """
+    if rebuild:
+        for doc_id in sorted(store.documents()):
+            store.remove(doc_id)
+        store.write_meta(index_meta(settings))
+    ensure_compatible(store, settings, create=True)
+    report = BuildReport()
+    stored = store.documents()
+    found = discover([corpus])
+    present = {doc_id for _, doc_id in found}
+    todo: list[tuple[Path, str]] = []
+    for path, doc_id in found:
+        try:
+            sha = _sha256(path)
+        except OSError as exc:
+            problem = InputError(str(path), f"cannot read: {exc.strerror or exc}")
+            if not skip_bad:
+                raise problem from None
+            report.skipped.append(str(problem))
+            continue
+        if stored.get(doc_id) == sha:
+            report.unchanged += 1
+        else:
+            todo.append((path, doc_id))
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    # Read everything first: a bad file stops the build before the index changes.
+    manifests: dict[Path, dict[str, dict[str, str]]] = {}
+    raws: list[RawArticle] = []
+    for path, doc_id in todo:
+        if path.parent not in manifests:
+            manifests[path.parent] = load_manifest(path.parent)
+        try:
+            raws.append(read_article(path, doc_id, max_bytes, manifests[path.parent]))
+        except InputError as exc:
+            if not skip_bad:
+                raise
+            report.skipped.append(str(exc))
+    for doc_id in sorted(set(stored) - present):
+        store.remove(doc_id)
+        report.removed.append(doc_id)
+    learned: Counter[str] = Counter()
+    for start in range(0, len(raws), chunk):
+        batch = raws[start:start + chunk]
+        edge = {bp.line_key(line.text) for r in batch
+                for line in bp.edge_lines(r.text, r.front_matter_end)}
+        learned.update({k: 2 for k in store.known_furniture(edge) if k not in learned})
+        for item in analyze(batch, settings, repeats=learned):
+            sk = sketch(item, settings)
+            store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
+            (report.updated if item.doc.id in stored else report.added).append(item.doc.id)
+            if progress:
+                progress("index", len(report.added) + len(report.updated), len(raws))
+    return report
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A statement of the new article already in the corpus."""
+
+    sentence: Span
+    matches: tuple[Match, ...]  # a = the indexed article, b = the new one; earliest first
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What the index says about one new article."""
+
+    document: Document
+    verdict: str  # "duplicate", "overlap" or "novel"
+    duplicates: tuple[Duplicate, ...]
+    repeats: tuple[Repeat, ...]
+    new: tuple[Span, ...]
+    divergences: tuple[Divergence, ...]
+    corpus_docs: dict[str, Document]
+
+
+def _learned_repeats(store: IndexStore, raw: RawArticle) -> Counter[str]:
+    edge = {bp.line_key(line.text) for line in bp.edge_lines(raw.text, raw.front_matter_end)}
+    return Counter({k: 2 for k in store.known_furniture(edge)})
+
+
+def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> CheckResult:
+    """Compare one new article with the index: near-duplicates, repeated statements (with
+    the earliest indexed article that made each), new statements, divergences."""
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    sk = sketch(item, settings)
+    hits = store.lookup([k for k, _ in sk.buckets])
+    new_sents_of_key: dict[int, set[int]] = defaultdict(set)
+    for key, sent in sk.buckets:
+        new_sents_of_key[key].add(sent)
+    doc_votes: Counter[str] = Counter()
+    pairs: set[tuple[str, int, int]] = set()
+    for key, doc_id, sent in hits:
+        if doc_id == raw.id:
+            continue
+        doc_votes[doc_id] += 1
+        if sent < 0:
+            continue
+        for mine in new_sents_of_key[key]:
+            if mine >= 0:
+                pairs.add((doc_id, sent, mine))
+    chosen = sorted(doc_votes, key=lambda d: (-doc_votes[d], d))[:MAX_CANDIDATE_DOCS]
+    others = {rec.id: from_record(rec) for rec in store.get(chosen)}
+    duplicates = []
+    for doc_id in sorted(others):
+        other = others[doc_id]
+        theirs = shingle_hashes(other.body_norms, settings.shingle_size)
+        jac, cont = jaccard_containment(theirs, sk.shingles)
+        kind = None
+        if jac >= 1.0:
+            kind = "exact"
+        elif jac >= settings.dup_jaccard:
+            kind = "near-duplicate"
+        elif cont >= settings.dup_containment and min(len(theirs), len(sk.shingles)) >= 10:
+            kind = "contained"
+        if kind:
+            duplicates.append(Duplicate(doc_id, raw.id, round(jac, 4), round(cont, 4), kind))
+    found: list[Match] = []
+    for doc_id, sent, mine in sorted(pairs):
+        other = others.get(doc_id)
+        if other is None:
+            continue
+        al = align(other.doc.text, other.sentence_words[sent], raw.text,
+                   item.sentence_words[mine], settings)
+        if al is None:
+            continue
+        wa, wb = other.sentence_words[sent], item.sentence_words[mine]
+        sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
+        sb, eb = wb[al.b_words[0]].start, wb[al.b_words[1] - 1].end
+        found.append(Match("", Span(doc_id, sa, ea, other.doc.text[sa:ea]),
+                           Span(raw.id, sb, eb, raw.text[sb:eb]), sent, mine, al.score,
+                           al.kind, al.ops))
+    order = {d: k for k, d in enumerate(sorted(others, key=lambda d: doc_order_key(
+        others[d].doc)))}
+    found.sort(key=lambda m: (m.b_sentence, order[m.a.doc], m.a.start))
+    matches = [Match(f"m{k}", m.a, m.b, m.a_sentence, m.b_sentence, m.score, m.kind, m.ops)
+               for k, m in enumerate(found, 1)]
+    by_sentence: dict[int, list[Match]] = defaultdict(list)
+    for m in matches:
+        by_sentence[m.b_sentence].append(m)
+    repeats = tuple(Repeat(item.doc.sentences[s], tuple(ms))
+                    for s, ms in sorted(by_sentence.items()))
+    new = tuple(s for k, s in enumerate(item.doc.sentences) if k not in by_sentence)
+    docs = {d: others[d].doc for d in others}
+    docs[raw.id] = item.doc
+    divergences = tuple(find_divergences(matches, [], docs))
+    verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
+    used = {m.a.doc for m in matches} | {d.a for d in duplicates}
+    return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences,
+                       {d: others[d].doc for d in sorted(used)})
+
+
+def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> None:
+    """Add one article to the index (its furniture learned from what the index knows)."""
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    sk = sketch(item, settings)
+    store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
+
+
+def relpath_id(path: Path, corpus: Path) -> str:
+    """The id an article file has inside a corpus folder."""
+    return Path(os.path.relpath(path, corpus)).as_posix()
+
+
+__all__ = [
+    "BuildReport",
+    "CheckResult",
+    "Repeat",
+    "build_index",
+    "check_article",
+    "ensure_compatible",
+    "index_document",
+    "index_meta",
+]
+

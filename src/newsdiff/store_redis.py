@@ -1,0 +1,182 @@
+"""The scale-out index backend: Redis, with a key prefix per index so that several corpora
+share one server. Each document is written in one MULTI/EXEC transaction.
+
+Layout under PREFIX: ``meta`` (JSON settings), ``docs`` (hash id → sha256), ``doc:ID``
+(hash: record, minhash, packed (key, sentence) pairs), ``b:KEY`` (set of "ID<US>SENT"
+members), ``f:KEY`` (set of ids that have line KEY as furniture).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .errors import IndexStoreError
+from .store import FORMAT, DocRecord
+
+SEP = "\x1f"
+
+
+class RedisStore:
+    """An index in a Redis database."""
+
+    def __init__(self, url: str, prefix: str, create: bool) -> None:
+        import redis
+
+        self.url = url
+        self.prefix = prefix.rstrip(":") + ":"
+        try:
+            self.r = redis.Redis.from_url(url.split("?", 1)[0], socket_connect_timeout=3,
+                                          socket_timeout=30)
+            self.r.ping()
+        except ValueError as exc:
+            raise IndexStoreError(f"{url}: bad Redis URL ({exc})") from None
+        except redis.exceptions.RedisError as exc:
+            raise IndexStoreError(f"{url}: cannot reach Redis ({exc})") from None
+        self._errors = redis.exceptions.RedisError
+        if not create and not self._call(self.r.exists, self.prefix + "meta"):
+            raise IndexStoreError(f"{url}: no newsdiff index under prefix {prefix!r} (build "
+                                  "one with `newsdiff index build CORPUS --index URL`)")
+
+    def _call(self, func, *args):  # type: ignore[no-untyped-def]
+        try:
+            return func(*args)
+        except self._errors as exc:
+            raise IndexStoreError(f"{self.url}: Redis error: {exc}") from None
+
+    def _k(self, *parts: object) -> str:
+        return self.prefix + ":".join(str(p) for p in parts)
+
+    def read_meta(self) -> dict[str, Any] | None:
+        """The settings the index was built with, or None for a new index."""
+        raw = self._call(self.r.get, self._k("meta"))
+        if raw is None:
+            return None
+        try:
+            meta = json.loads(raw)
+        except ValueError:
+            raise IndexStoreError(f"{self.url}: corrupt index metadata") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise IndexStoreError(f"{self.url}: index format {meta.get('format')!r} is not "
+                                  f"{FORMAT!r}; rebuild it with this newsdiff")
+        return meta
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        """Record the settings the index is built with."""
+        self._call(self.r.set, self._k("meta"), json.dumps(meta, sort_keys=True))
+
+    def documents(self) -> dict[str, str]:
+        """Every indexed document id with its sha256."""
+        raw = self._call(self.r.hgetall, self._k("docs"))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def _stored(self, doc_id: str) -> tuple[list[tuple[int, int]], list[str]]:
+        packed, furniture = self._call(self.r.hmget, self._k("doc", doc_id), "pairs",
+                                       "furniture")
+        pairs = list(struct.iter_unpack("<qi", packed)) if packed else []
+        return pairs, json.loads(furniture) if furniture else []
+
+    def _queue_delete(self, pipe, doc_id: str) -> None:  # type: ignore[no-untyped-def]
+        pairs, furniture = self._stored(doc_id)
+        for key, sent in pairs:
+            pipe.srem(self._k("b", key), f"{doc_id}{SEP}{sent}")
+        for key in furniture:
+            pipe.srem(self._k("f", key), doc_id)
+        pipe.delete(self._k("doc", doc_id))
+        pipe.hdel(self._k("docs"), doc_id)
+
+    def put(self, record: DocRecord, buckets: Sequence[tuple[int, int]],
+            furniture: Iterable[str]) -> None:
+        """Add or replace one document in one transaction."""
+        furniture = sorted(set(furniture))
+        pairs = sorted(set(buckets))
+        pipe = self.r.pipeline(transaction=True)
+        self._queue_delete(pipe, record.id)
+        for key, sent in pairs:
+            pipe.sadd(self._k("b", key), f"{record.id}{SEP}{sent}")
+        for key in furniture:
+            pipe.sadd(self._k("f", key), record.id)
+        pipe.hset(self._k("doc", record.id), mapping={
+            "record": record.pack(), "minhash": record.minhash,
+            "pairs": b"".join(struct.pack("<qi", k, s) for k, s in pairs),
+            "furniture": json.dumps(furniture), "n": len(pairs)})
+        pipe.hset(self._k("docs"), record.id, record.sha256)
+        self._call(pipe.execute)
+
+    def remove(self, doc_id: str) -> None:
+        """Remove one document and everything stored for it."""
+        pipe = self.r.pipeline(transaction=True)
+        self._queue_delete(pipe, doc_id)
+        self._call(pipe.execute)
+
+    def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
+        """The records of these documents (unknown ids are left out)."""
+        ids = sorted(set(doc_ids))
+        pipe = self.r.pipeline(transaction=False)
+        for doc_id in ids:
+            pipe.hmget(self._k("doc", doc_id), "record", "minhash")
+        out = []
+        for blob, minhash in self._call(pipe.execute):
+            if blob is not None:
+                out.append(DocRecord.unpack(blob, minhash))
+        return out
+
+    def lookup(self, keys: Sequence[int]) -> list[tuple[int, str, int]]:
+        """(bucket key, document id, sentence or -1) for every stored entry of these keys."""
+        unique = sorted(set(keys))
+        pipe = self.r.pipeline(transaction=False)
+        for key in unique:
+            pipe.smembers(self._k("b", key))
+        out = []
+        for key, members in zip(unique, self._call(pipe.execute), strict=True):
+            for member in members:
+                doc_id, sent = member.decode().rsplit(SEP, 1)
+                out.append((key, doc_id, int(sent)))
+        return out
+
+    def known_furniture(self, keys: Iterable[str]) -> set[str]:
+        """Those of these line keys that indexed documents have as furniture."""
+        keys = sorted(set(keys))
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.exists(self._k("f", key))
+        return {k for k, n in zip(keys, self._call(pipe.execute), strict=True) if n}
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `newsdiff index stats`."""
+        docs = self._call(self.r.hlen, self._k("docs"))
+        return {"backend": "redis", "url": self.url, "prefix": self.prefix.rstrip(":"),
+                "documents": docs}
+
+    def verify(self) -> list[str]:
+        """Problems found by a consistency check (empty when the index is sound)."""
+        problems = []
+        try:
+            self.read_meta()
+        except IndexStoreError as exc:
+            problems.append(str(exc))
+        for doc_id in sorted(self.documents()):
+            blob, minhash, n = self._call(self.r.hmget, self._k("doc", doc_id), "record",
+                                          "minhash", "n")
+            if blob is None:
+                problems.append(f"{doc_id}: listed but its record is missing")
+                continue
+            try:
+                DocRecord.unpack(blob, minhash)
+            except Exception as exc:  # any decoding failure means a damaged record
+                problems.append(f"{doc_id}: damaged record: {exc}")
+                continue
+            pairs, _ = self._stored(doc_id)
+            pipe = self.r.pipeline(transaction=False)
+            for key, sent in pairs:
+                pipe.sismember(self._k("b", key), f"{doc_id}{SEP}{sent}")
+            found = sum(bool(x) for x in self._call(pipe.execute)) if pairs else 0
+            if found != int(n or 0):
+                problems.append(f"{doc_id}: {found} of {int(n or 0)} bucket entries stored")
+        return problems
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.r.close()

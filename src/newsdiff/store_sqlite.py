@@ -1,0 +1,220 @@
+"""The default index backend: one SQLite file (WAL mode, one transaction per document)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexStoreError
+from .store import FORMAT, DocRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    record BLOB NOT NULL,
+    minhash BLOB NOT NULL,
+    n_buckets INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buckets (
+    key INTEGER NOT NULL,
+    doc INTEGER NOT NULL,
+    sent INTEGER NOT NULL,
+    PRIMARY KEY (key, doc, sent)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS buckets_doc ON buckets (doc);
+CREATE TABLE IF NOT EXISTS furniture (
+    key TEXT NOT NULL,
+    doc INTEGER NOT NULL,
+    PRIMARY KEY (key, doc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS furniture_doc ON furniture (doc);
+"""
+
+
+class SqliteStore:
+    """An index in a SQLite file."""
+
+    def __init__(self, path: Path, url: str, create: bool) -> None:
+        self.url = url
+        self.path = path
+        if not path.exists() and not create:
+            raise IndexStoreError(f"{path}: no index here (build one with "
+                                  "`newsdiff index build CORPUS`)")
+        if path.exists() and path.is_dir():
+            raise IndexStoreError(f"{path}: is a folder, not an index file")
+        try:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            tables = {r[0] for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{path}: not a newsdiff index ({exc})") from None
+        except OSError as exc:
+            raise IndexStoreError(f"{path}: cannot open index: {exc.strerror or exc}") from None
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise IndexStoreError(f"{path}: cannot switch the index to WAL mode")
+        if tables and "meta" not in tables:
+            raise IndexStoreError(f"{path}: a SQLite file, but not a newsdiff index")
+        if not tables:
+            if not create:
+                raise IndexStoreError(f"{path}: empty file, not a newsdiff index")
+            try:
+                self.db.executescript(SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                raise IndexStoreError(f"{path}: cannot create index: {exc}") from None
+
+    def _write(self, action) -> Any:  # type: ignore[no-untyped-def]
+        """Run `action` inside one immediate transaction."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                result = action()
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            return result
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{self.path}: index write failed: {exc}") from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{self.path}: corrupt index ({exc})") from None
+
+    def read_meta(self) -> dict[str, Any] | None:
+        """The settings the index was built with, or None for a new index."""
+        rows = self._read("SELECT value FROM meta WHERE name = 'settings'")
+        if not rows:
+            return None
+        try:
+            meta = json.loads(rows[0][0])
+        except ValueError:
+            raise IndexStoreError(f"{self.path}: corrupt index metadata") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise IndexStoreError(f"{self.path}: index format {meta.get('format')!r} is not "
+                                  f"{FORMAT!r}; rebuild it with this newsdiff")
+        return meta
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        """Record the settings the index is built with."""
+        text = json.dumps(meta, sort_keys=True)
+        self._write(lambda: self.db.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('settings', ?)", (text,)))
+
+    def documents(self) -> dict[str, str]:
+        """Every indexed document id with its sha256."""
+        return dict(self._read("SELECT id, sha256 FROM docs"))
+
+    def put(self, record: DocRecord, buckets: Sequence[tuple[int, int]],
+            furniture: Iterable[str]) -> None:
+        """Add or replace one document in one transaction."""
+        furniture = sorted(set(furniture))
+
+        def action() -> None:
+            self._delete(record.id)
+            cur = self.db.execute(
+                "INSERT INTO docs (id, sha256, record, minhash, n_buckets) VALUES (?,?,?,?,?)",
+                (record.id, record.sha256, record.pack(), record.minhash, len(set(buckets))))
+            rowid = cur.lastrowid
+            self.db.executemany("INSERT OR IGNORE INTO buckets (key, doc, sent) VALUES (?,?,?)",
+                                ((k, rowid, s) for k, s in buckets))
+            self.db.executemany("INSERT OR IGNORE INTO furniture (key, doc) VALUES (?, ?)",
+                                ((k, rowid) for k in furniture))
+
+        self._write(action)
+
+    def _delete(self, doc_id: str) -> None:
+        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        if row:
+            self.db.execute("DELETE FROM buckets WHERE doc = ?", row)
+            self.db.execute("DELETE FROM furniture WHERE doc = ?", row)
+            self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+
+    def remove(self, doc_id: str) -> None:
+        """Remove one document and everything stored for it."""
+        self._write(lambda: self._delete(doc_id))
+
+    def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
+        """The records of these documents (unknown ids are left out)."""
+        ids = sorted(set(doc_ids))
+        out = []
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            rows = self._read(f"SELECT record, minhash FROM docs WHERE id IN "
+                              f"({','.join('?' * len(chunk))})", chunk)
+            out.extend(DocRecord.unpack(r, m) for r, m in rows)
+        return sorted(out, key=lambda r: r.id)
+
+    def lookup(self, keys: Sequence[int]) -> list[tuple[int, str, int]]:
+        """(bucket key, document id, sentence or -1) for every stored entry of these keys."""
+        unique = sorted(set(keys))
+        out: list[tuple[int, str, int]] = []
+        for k in range(0, len(unique), 500):
+            chunk = unique[k:k + 500]
+            out.extend(self._read(
+                "SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
+                f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def known_furniture(self, keys: Iterable[str]) -> set[str]:
+        """Those of these line keys that indexed documents have as furniture."""
+        keys = sorted(set(keys))
+        if not keys:
+            return set()
+        rows = self._read(f"SELECT DISTINCT key FROM furniture WHERE key IN "
+                          f"({','.join('?' * len(keys))})", keys)
+        return {r[0] for r in rows}
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `newsdiff index stats`."""
+        (docs,), = self._read("SELECT COUNT(*) FROM docs")
+        (buckets,), = self._read("SELECT COUNT(*) FROM buckets")
+        (furniture,), = self._read("SELECT COUNT(DISTINCT key) FROM furniture")
+        return {"backend": "sqlite", "path": str(self.path), "documents": docs,
+                "bucket_entries": buckets, "furniture_lines": furniture,
+                "bytes": self.path.stat().st_size if self.path.exists() else 0}
+
+    def verify(self) -> list[str]:
+        """Problems found by a consistency check (empty when the index is sound)."""
+        problems = []
+        try:
+            (check,), = self._read("PRAGMA quick_check")
+        except IndexStoreError as exc:
+            return [str(exc)]
+        if check != "ok":
+            problems.append(f"SQLite integrity check: {check}")
+        try:
+            self.read_meta()
+        except IndexStoreError as exc:
+            problems.append(str(exc))
+        orphans = self._read("SELECT COUNT(*) FROM buckets WHERE doc NOT IN "
+                             "(SELECT rowid FROM docs)")[0][0]
+        if orphans:
+            problems.append(f"{orphans} bucket entries belong to no document")
+        for doc_id, expected, found in self._read(
+                "SELECT d.id, d.n_buckets, (SELECT COUNT(*) FROM buckets b WHERE b.doc = "
+                "d.rowid) FROM docs d"):
+            if expected != found:
+                problems.append(f"{doc_id}: {found} of {expected} bucket entries stored")
+        for (blob, minhash) in self._read("SELECT record, minhash FROM docs"):
+            try:
+                DocRecord.unpack(blob, minhash)
+            except Exception as exc:  # any decoding failure means a damaged record
+                problems.append(f"damaged document record: {exc}")
+        return problems
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.db.close()
