@@ -974,7 +974,8 @@ def _heatmap(corpus: _Corpus, here: str) -> Heatmap | None:
         label = f"{pct}%" if pct else "<1%"
         tip = (f"#{i + 1} and #{j + 1}: {label} of their words in shared passages"
                + (f"; {p.kind}, Jaccard {p.jaccard:.2f}" if p.jaccard is not None else ""))
-        for x, y in ((i, j), (j, i)):
+        # Both triangles when the numbers are written in; else one, to keep the page small.
+        for x, y in ((i, j), (j, i)) if n <= HEATMAP_NUMBERS_MAX else ((i, j),):
             cells.append(HeatCell(ox + x * cell, oy + y * cell, band,
                                   label if n <= HEATMAP_NUMBERS_MAX else "", tip,
                                   rel(here, page) if page else None))
