@@ -290,6 +290,8 @@ class Evolution:
     thread: Link
     first: DocRef
     last: DocRef
+    first_text: str
+    last_text: str
     articles: int
     diff: tuple[DiffPiece, ...]
 
@@ -1004,6 +1006,8 @@ def _evolutions(corpus: _Corpus, ranked: Sequence[int], here: str) -> tuple[Evol
                          b_marks=corpus.div_marks.get(last.doc, ()))
         out.append(Evolution(Link(rel(here, corpus.thread_page[t]), thread.label),
                              corpus.ref(first.doc, here), corpus.ref(last.doc, here),
+                             " ".join(first.passage.text.split()),
+                             " ".join(last.passage.text.split()),
                              len({m.doc for m in members}), diff))
     return tuple(out)
 
