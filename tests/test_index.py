@@ -1,0 +1,375 @@
+"""The persistent index, `check` and `add`, on SQLite and on a real Redis server."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsdiff.cli import cli
+from newsdiff.config import Settings
+from newsdiff.index import build_index
+from newsdiff.store import open_store
+
+from conftest import SEEDS, seed_text
+
+DATA = Path(__file__).parent / "data"
+NEWSDIFF = [sys.executable, "-m", "newsdiff"]
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real redis-server on a free loopback port, with its own folder; stopped after."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (CI installs it with apt-get)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                             str(folder), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("redis-server did not start")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def redis_url(redis_server: int, request: pytest.FixtureRequest) -> str:
+    """A Redis index URL with a prefix of this test's own."""
+    return f"redis://127.0.0.1:{redis_server}/0?prefix=t-{abs(hash(request.node.name))}"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A copy of the seeds and the --index options that select a backend for it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    if request.param == "sqlite":
+        return corpus, []
+    return corpus, ["--index", request.getfixturevalue("redis_url")]
+
+
+def test_check_a_seed_copy_says_duplicate_and_exits_1(backend, tmp_path: Path) -> None:
+    corpus, index = backend
+    assert run("index", "build", str(corpus), *index).exit_code == 0
+    copy = tmp_path / "copy.txt"
+    copy.write_text(seed_text("002"), encoding="utf-8")
+    result = run("check", str(copy), "--corpus", str(corpus), *index, "--format", "json")
+    assert result.exit_code == 1, result.output
+    (res,) = json.loads(result.output)["results"]
+    assert res["verdict"] == "duplicate"
+    assert res["duplicates"][0]["doc"] == "002_7e4fc252ac36b584.txt"
+    assert res["duplicates"][0]["jaccard"] == 1.0
+    assert res["fails"] == ["duplicate"]
+
+
+def test_check_a_new_article_that_rephrases_two_seed_statements(backend) -> None:
+    corpus, index = backend
+    assert run("index", "build", str(corpus), *index).exit_code == 0
+    result = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["schema"] == "newsdiff.check/1"
+    (res,) = doc["results"]
+    assert res["verdict"] == "overlap"
+    repeated = {r["sentence"]["text"][:40]: r for r in res["repeated"]}
+    dispute = repeated["Tokyo and Moscow have still not settled "]
+    plan = repeated["Officials said progress on an eight-poin"]
+    assert dispute["earliest"]["doc"] == "003_c7b829f5c48603c9.txt"
+    assert dispute["earliest"]["published"] == "2013-10-07"
+    assert dispute["earliest"]["source"] == "Kyodo"
+    assert "002_7e4fc252ac36b584.txt" in {m["doc"] for m in dispute["matches"]}
+    assert plan["earliest"]["doc"] == "002_7e4fc252ac36b584.txt"
+    assert len(res["repeated"]) == 2
+    assert [s["text"][:20] for s in res["new"]] == ["Fishing crews from N", "The agency plans to "]
+    text = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index)
+    lines = text.output.splitlines()
+    assert lines[0] == (f"{DATA / 'new_article.txt'}: OVERLAP — 2 of 4 statements repeated, "
+                        "2 new, 0 divergence(s)")
+    assert lines[1].startswith("  repeats 003_c7b829f5c48603c9.txt (2013-10-07, near-verbatim)")
+    assert lines[2].startswith("  repeats 002_7e4fc252ac36b584.txt (2016-11-19, verbatim)")
+
+
+def test_fail_on_overlap_turns_the_overlap_into_exit_1(backend) -> None:
+    corpus, index = backend
+    run("index", "build", str(corpus), *index)
+    result = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index,
+                 "--fail-on", "overlap")
+    assert result.exit_code == 1
+    assert "fails on: overlap" in result.output
+    bad = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index,
+              "--fail-on", "typos")
+    assert bad.exit_code == 2 and "'typos' is not one of" in bad.output
+
+
+def test_both_backends_give_identical_check_results(tmp_path: Path, redis_url: str) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    outputs = []
+    for index in ([], ["--index", redis_url]):
+        assert run("index", "build", str(corpus), *index).exit_code == 0
+        result = run("check", str(DATA / "new_article.txt"), str(SEEDS / "001_3ed4bf90ac3744bf.txt"),
+                     "--corpus", str(corpus), *index, "--format", "json")
+        body = json.loads(result.output)
+        body.pop("index")
+        outputs.append(body)
+    assert outputs[0] == outputs[1]
+
+
+def test_check_reads_standard_input(backend) -> None:
+    corpus, index = backend
+    run("index", "build", str(corpus), *index)
+    result = run("check", "-", "--corpus", str(corpus), *index, "--format", "json",
+                 input=seed_text("004"))
+    assert result.exit_code == 1
+    assert json.loads(result.output)["results"][0]["verdict"] == "duplicate"
+
+
+def test_incremental_build_skips_unchanged_reindexes_changed_removes_deleted(
+        tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    assert "5 added, 0 updated, 0 removed, 0 unchanged" in run("index", "build",
+                                                               str(corpus)).output
+    assert "0 added, 0 updated, 0 removed, 5 unchanged" in run("index", "build",
+                                                               str(corpus)).output
+    (corpus / "000_2cca2ade25163128.txt").unlink()
+    path = corpus / "002_7e4fc252ac36b584.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA late paragraph was added.\n",
+                    encoding="utf-8")
+    shutil.copy(DATA / "new_article.txt", corpus / "new.txt")
+    assert "1 added, 1 updated, 1 removed, 3 unchanged" in run("index", "build",
+                                                               str(corpus)).output
+    store = open_store(f"sqlite:///{corpus / '.newsdiff' / 'index.sqlite'}")
+    assert sorted(store.documents()) == ["001_3ed4bf90ac3744bf.txt", "002_7e4fc252ac36b584.txt",
+                                         "003_c7b829f5c48603c9.txt", "004_ca3b18b3347b43dc.txt",
+                                         "new.txt"]
+    store.close()
+
+
+def test_querying_with_other_settings_is_a_clear_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    run("index", "build", str(corpus))
+    (tmp_path / "other.toml").write_text("shingle_size = 5\n", encoding="utf-8")
+    result = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus),
+                 "--config", str(tmp_path / "other.toml"))
+    assert result.exit_code == 2
+    assert "index built with other settings: shingle_size=3 (now 5)" in result.output
+
+
+def test_bad_indexes_and_urls_are_one_line_errors(tmp_path: Path) -> None:
+    article = str(DATA / "new_article.txt")
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    r = run("check", article, "--index", f"sqlite:///{junk}")
+    assert r.exit_code == 2 and r.output.startswith(f"Error: {junk}: not a newsdiff index")
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE customers (name TEXT)")
+    r = run("check", article, "--index", f"sqlite:///{foreign}")
+    assert (r.exit_code, r.output) == (
+        2, f"Error: {foreign}: a SQLite file, but not a newsdiff index\n")
+    r = run("check", article, "--index", f"sqlite:///{tmp_path / 'missing.sqlite'}")
+    assert r.exit_code == 2 and "no index here" in r.output
+    r = run("check", article, "--index", "ftp://example/index")
+    assert r.exit_code == 2 and "unknown index URL" in r.output
+    r = run("check", article, "--index", f"redis://127.0.0.1:{_free_port()}/0")
+    assert r.exit_code == 2 and "cannot reach Redis" in r.output
+    r = run("check", article)
+    assert r.exit_code == 2 and "give --corpus DIR or --index URL" in r.output
+
+
+def test_an_index_from_another_format_version_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    run("index", "build", str(corpus))
+    path = corpus / ".newsdiff" / "index.sqlite"
+    with sqlite3.connect(path) as db:
+        (value,), = db.execute("SELECT value FROM meta WHERE name = 'settings'")
+        meta = json.loads(value)
+        meta["format"] = "newsdiff.index/0"
+        db.execute("UPDATE meta SET value = ? WHERE name = 'settings'", (json.dumps(meta),))
+    r = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus))
+    assert r.exit_code == 2
+    assert "index format 'newsdiff.index/0' is not 'newsdiff.index/1'" in r.output
+
+
+def test_add_copies_records_and_indexes_and_refuses_duplicates(backend, tmp_path: Path) -> None:
+    corpus, index = backend
+    run("index", "build", str(corpus), *index)
+    result = run("add", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index,
+                 "--source", "Kyodo", "--published", "2016-12-08")
+    assert result.exit_code == 0, result.output
+    assert (corpus / "new_article.txt").read_bytes() == (DATA / "new_article.txt").read_bytes()
+    manifest = (corpus / "manifest.toml").read_text(encoding="utf-8")
+    assert '[articles."new_article.txt"]\nsource = "Kyodo"\npublished = 2016-12-08' in manifest
+    assert manifest.startswith("# newsdiff sidecar manifest")  # comments kept
+    copy = tmp_path / "copy_of_001.txt"
+    copy.write_text(seed_text("001"), encoding="utf-8")
+    refused = run("add", str(copy), "--corpus", str(corpus), *index)
+    assert refused.exit_code == 1 and "refused" in refused.output
+    assert not (corpus / "copy_of_001.txt").exists()
+    forced = run("add", str(copy), "--corpus", str(corpus), *index, "--force")
+    assert forced.exit_code == 0 and (corpus / "copy_of_001.txt").exists()
+    again = run("add", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index)
+    assert again.exit_code == 2 and "already has an article of that name" in again.output
+    check = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus), *index,
+                "--format", "json")
+    assert json.loads(check.output)["results"][0]["duplicates"][0]["doc"] == "new_article.txt"
+
+
+def test_a_failed_add_leaves_folder_manifest_and_index_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsdiff.precheck as precheck
+    from newsdiff.errors import IndexStoreError
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    run("index", "build", str(corpus))
+    before_manifest = (corpus / "manifest.toml").read_bytes()
+    before_files = sorted(p.name for p in corpus.iterdir())
+
+    def failing(*args, **kwargs):
+        raise IndexStoreError("simulated index failure")
+
+    monkeypatch.setattr(precheck, "index_document", failing)
+    result = run("add", str(DATA / "new_article.txt"), "--corpus", str(corpus))
+    assert (result.exit_code, result.output) == (2, "Error: simulated index failure\n")
+    assert (corpus / "manifest.toml").read_bytes() == before_manifest
+    assert sorted(p.name for p in corpus.iterdir()) == before_files
+    store = open_store(f"sqlite:///{corpus / '.newsdiff' / 'index.sqlite'}")
+    assert "new_article.txt" not in store.documents()
+    store.close()
+
+
+def _recombined_articles(n: int, seed: int) -> list[str]:
+    """Articles made of real seed paragraphs, recombined (deterministic)."""
+    rng = random.Random(seed)
+    paragraphs = [p for f in sorted(SEEDS.glob("*.txt"))
+                  for p in f.read_text(encoding="utf-8").split("\n\n") if len(p) > 150]
+    return ["\n\n".join(rng.sample(paragraphs, 6)) + "\n" for _ in range(n)]
+
+
+@pytest.mark.parametrize("use_redis", [False, True], ids=["sqlite", "redis"])
+def test_four_concurrent_adds_each_land_exactly_once(tmp_path: Path, use_redis: bool,
+                                                     request: pytest.FixtureRequest) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    index = ["--index", request.getfixturevalue("redis_url")] if use_redis else []
+    assert run("index", "build", str(corpus), *index).exit_code == 0
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    names = []
+    for k, text in enumerate(_recombined_articles(8, 11)):
+        name = f"wire_{k}.txt"
+        (incoming / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    procs = [subprocess.Popen(NEWSDIFF + ["add", *(str(incoming / n) for n in names[i::4]),
+                                          "--corpus", str(corpus), "--force", *index],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (out, err)
+    for name in names:
+        assert (corpus / name).read_bytes() == (incoming / name).read_bytes()
+    manifest = (corpus / "manifest.toml").read_text(encoding="utf-8")
+    for name in names:
+        assert manifest.count(f'[articles."{name}"]') == 1
+    url = index[1] if index else f"sqlite:///{corpus / '.newsdiff' / 'index.sqlite'}"
+    store = open_store(url)
+    docs = store.documents()
+    store.close()
+    assert sorted(docs) == sorted([*names, *(p.name for p in SEEDS.glob("*.txt"))])
+    assert run("index", "verify", *index, "--corpus", str(corpus)).exit_code == 0
+
+
+def test_a_build_killed_halfway_leaves_a_sound_index_that_the_next_build_completes(
+        tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for k, text in enumerate(_recombined_articles(400, 5)):
+        (corpus / f"a{k:04d}.txt").write_text(text, encoding="utf-8")
+    db = corpus / ".newsdiff" / "index.sqlite"
+    proc = subprocess.Popen(NEWSDIFF + ["index", "build", str(corpus), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    indexed = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=1) as conn:
+                    (indexed,), = conn.execute("SELECT COUNT(*) FROM docs")
+            except sqlite3.OperationalError:
+                indexed = 0
+            if indexed >= 20:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    verify = run("index", "verify", "--corpus", str(corpus))
+    assert verify.exit_code == 0, verify.output
+    store = open_store(f"sqlite:///{db}")
+    partial = len(store.documents())
+    store.close()
+    assert 20 <= partial < 400
+    result = run("index", "build", str(corpus), "-q")
+    assert result.exit_code == 0
+    assert f"{400 - partial} added, 0 updated, 0 removed, {partial} unchanged" in result.output
+    assert run("index", "verify", "--corpus", str(corpus)).exit_code == 0
+
+
+def test_build_index_api_reports_what_it_did(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    report = build_index(corpus, store, Settings())
+    assert len(report.added) == 5 and report.unchanged == 0
+    assert store.verify() == []
+    store.close()
+
+
+def test_pre_commit_hook_is_declared() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml")
+                           .read_text(encoding="utf-8"))
+    (hook,) = [h for h in hooks if h["id"] == "newsdiff-check"]
+    assert hook["entry"].startswith("newsdiff check")
+    assert hook["language"] == "python"
