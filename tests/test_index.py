@@ -142,8 +142,9 @@ def test_both_backends_give_identical_check_results(tmp_path: Path, redis_url: s
     outputs = []
     for index in ([], ["--index", redis_url]):
         assert run("index", "build", str(corpus), *index).exit_code == 0
-        result = run("check", str(DATA / "new_article.txt"), str(SEEDS / "001_3ed4bf90ac3744bf.txt"),
-                     "--corpus", str(corpus), *index, "--format", "json")
+        result = run("check", str(DATA / "new_article.txt"),
+                     str(SEEDS / "001_3ed4bf90ac3744bf.txt"), "--corpus", str(corpus), *index,
+                     "--format", "json")
         body = json.loads(result.output)
         body.pop("index")
         outputs.append(body)
