@@ -1,13 +1,688 @@
-"""Divergences between aligned statements (being written: see issue 4)."""
+"""Divergences: comparable facts that differ between two aligned statements.
+
+A match's word alignment (its edit operations) says which words of one statement stand
+where which words of the other stand. A fact is compared only with the fact in the same
+aligned slot of the other statement:
+
+- **number**: the two numbers count the same aligned noun ("19 members" / "16 members"),
+  or the same aligned number gained or lost a comparator ("70 years" / "more than 70
+  years"); "four" and "4" are the same value;
+- **date**: the two dates sit in the same replaced words between aligned words and do not
+  overlap once normalised against each article's date;
+- **entity**: a name replaced by a different name (aliases folded: "Abe" is "Shinzo
+  Abe") with nothing else changed around it, or the same person under another title;
+- **negation**: a negator ("not", "never", "no", "failed to") on one side only, scoping
+  over a predicate both statements share ("have not been held" / "have been held");
+- **stance**: opposite stance words in the same slot ("reluctant to" / "agreed to").
+
+Precision comes first: a fact with no counterpart (added detail) is not a divergence, nor
+is a number counting another noun or about another time frame ("their third meeting this
+year" / "their fourth over the last seven months"), nor a reworded phrase with the same
+facts. Every divergence names both values in a one-sentence explanation; a fuzzy score
+never decides one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from .model import Divergence, Document, Match, Thread
+from rapidfuzz.distance import Indel
 
+from .facts import (
+    Fact,
+    extract_facts,
+    fold_aliases,
+    same_entity,
+)
+from .model import DIVERGENCE_KINDS, Divergence, Document, EditOp, FactValue, Match, Span, Thread
+from .tokens import FUNCTION_WORDS, Word, words
+
+CONFLICT_DAYS = 3  # articles published within this many days report "about the same time"
+MIN_CONFIDENCE = 0.5  # weaker findings are not reported (precision first)
+RELATIVE_GRAINS = ("weekday", "relative", "week")
+# Words that may stand between a negator and the predicate it negates.
+_AUXILIARIES = frozenset(
+    """be been being is are was were am has have had do does did will would shall should
+    can could may might must yet ever also even really always still been get got
+    currently necessarily""".split()
+)
+_KIND_LABEL = {"number": "Number", "date": "Date", "entity": "Name",
+               "negation": "Polarity", "stance": "Stance"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A divergence before ids and relation are assigned: two facts and why."""
+
+    kind: str
+    a: Fact
+    b: Fact
+    a_value: str
+    b_value: str
+    a_norm: str
+    b_norm: str
+    confidence: float
+    reason: str
+
+
+class _Side:
+    """One statement of a match: its document, sentence, facts and words."""
+
+    def __init__(self, doc: Document, sentence: Span, facts: Sequence[Fact]) -> None:
+        self.doc = doc
+        self.sentence = sentence
+        self.facts = facts
+        self.words = words(doc.text, sentence.start, sentence.end)
+
+    def facts_in(self, kind: str, lo: int, hi: int) -> list[Fact]:
+        """Facts of `kind` whose core lies inside ``[lo, hi)``."""
+        return [f for f in self.facts if f.kind == kind and lo <= f.core[0] and f.core[1] <= hi
+                and hi > lo]
+
+    def word_index(self, pos: int) -> int:
+        """Index of the word starting at or containing offset `pos` (-1 when none)."""
+        for i, w in enumerate(self.words):
+            if w.start <= pos < w.end or w.start >= pos:
+                return i
+        return -1
+
+
+# --- the public entry point ---------------------------------------------------------------
 
 def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
                      docs: Mapping[str, Document]) -> list[Divergence]:
     """Comparable facts that differ between the two sides of each match."""
-    return []
+    thread_of = {mid: t.id for t in threads for mid in t.matches}
+    facts: dict[tuple[str, int], list[Fact]] = {}
+
+    def side(doc_id: str, sent: int) -> _Side:
+        doc = docs[doc_id]
+        key = (doc_id, sent)
+        if key not in facts:
+            s = doc.sentences[sent]
+            facts[key] = extract_facts(doc.text, s.start, s.end, doc.published)
+        return _Side(doc, doc.sentences[sent], facts[key])
+
+    used = [(m.a.doc, m.a_sentence) for m in matches] + [(m.b.doc, m.b_sentence) for m in matches]
+    for key in dict.fromkeys(used):
+        side(*key)
+    aliases = fold_aliases(f for fs in facts.values() for f in fs)
+
+    found: list[tuple[tuple, Match, Finding]] = []
+    seen: set[tuple] = set()
+    for order, m in enumerate(matches):
+        a, b = side(m.a.doc, m.a_sentence), side(m.b.doc, m.b_sentence)
+        for f in compare_statements(m, a, b, aliases):
+            key = (f.kind, m.a.doc, f.a.start, f.a.end, m.b.doc, f.b.start, f.b.end)
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append(((order, f.a.start, f.b.start, DIVERGENCE_KINDS.index(f.kind)), m, f))
+    found.sort(key=lambda x: x[0])
+    return [_divergence(f"d{k}", m, f, docs, thread_of.get(m.id))
+            for k, (_, m, f) in enumerate(found, 1)]
+
+
+def compare_statements(match: Match, a: _Side, b: _Side,
+                       aliases: Mapping[str, str] | None = None) -> list[Finding]:
+    """Facts that differ between the two aligned statements of `match`, slot by slot."""
+    aliases = aliases or {}
+    ops = list(match.ops)
+    found: list[Finding] = []
+    found += _numbers(ops, a, b)
+    found += _dates(ops, a, b)
+    found += _entities(ops, a, b, aliases)
+    found += _polarity(match, ops, a, b)
+    found += _stances(ops, a, b)
+    shared = support(ops, a, b)
+    out = []
+    for f in found:
+        # A negation is only as certain as the claim that both passages say the same thing
+        # otherwise; a number, date or name is anchored by its own slot and loses less.
+        weight = shared if f.kind == "negation" else 0.6 + 0.4 * shared
+        conf = round(f.confidence * weight, 2)
+        if conf >= MIN_CONFIDENCE:
+            out.append(Finding(f.kind, f.a, f.b, f.a_value, f.b_value, f.a_norm, f.b_norm,
+                               conf, f.reason))
+    return out
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+def _comparable_units(fa: Fact, fb: Fact) -> bool:
+    return (bool(fa.unit) and fa.unit == fb.unit and fa.ordinal == fb.ordinal
+            and fa.modifiers == fb.modifiers)
+
+
+def _numbers(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
+    out: list[Finding] = []
+    for k, op in enumerate(ops):
+        if op.op == "equal":
+            # the counted noun is aligned: compare the numbers in front of it, wherever they
+            # stand ("The United Nations elected eight judges" / "11 judges were sworn in")
+            out += _unit_anchored(op, ops, a, b)
+            # the same number word on both sides: did its comparator or unit change?
+            for fa, fb in _mapped(op, a, b, "number"):
+                if not _comparable_units(fa, fb) and not (fa.unit == fb.unit == ""):
+                    continue
+                if fa.value == fb.value and fa.comparator == fb.comparator:
+                    continue
+                if not _comparator_changed(ops, k, fa, fb):
+                    continue
+                out.append(_number_finding(fa, fb, 0.85, "the same number is qualified "
+                                           "differently"))
+            continue
+        if op.op != "replace":
+            continue
+        na = a.facts_in("number", op.a_start, op.a_end)
+        nb = b.facts_in("number", op.b_start, op.b_end)
+        for fa in na:
+            partners = [fb for fb in nb if _comparable_units(fa, fb)]
+            rivals = [x for x in na if _comparable_units(x, fa)]
+            if len(partners) != 1 or len(rivals) != 1:
+                continue  # no counterpart, or several: the slot is ambiguous
+            fb = partners[0]
+            if fa.value == fb.value and fa.comparator == fb.comparator:
+                continue  # "four" and "4"
+            if fa.ordinal and _other_frames(op, a, b, fa, fb):
+                continue  # "third meeting this year" / "fourth ... over seven months"
+            if fa.value == fb.value and not _comparator_conflict(fa, fb):
+                continue
+            if _unit_aligned(ops, k, fa, fb, a, b):
+                continue  # reported by _unit_anchored with the next equal block
+            out.append(_number_finding(fa, fb, 0.75, "the same noun is counted differently"))
+    return out
+
+
+def _unit_anchored(op: EditOp, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
+    """Numbers whose counted nouns are aligned with each other in the equal block `op`,
+    while the numbers themselves are not (those are compared by the caller)."""
+    if op.op != "equal":
+        return []
+    wa = words(a.doc.text, op.a_start, op.a_end)
+    wb = words(b.doc.text, op.b_start, op.b_end)
+    if len(wa) != len(wb):
+        return []
+    to_b = {x.end: y.end for x, y in zip(wa, wb, strict=True)}
+    out = []
+    for fa in a.facts:
+        if fa.kind != "number" or not fa.unit or fa.unit == "%" or fa.end not in to_b:
+            continue
+        if op.a_start <= fa.core[0] < op.a_end:
+            continue  # the number word itself is aligned: handled as a mapped pair
+        fbs = [f for f in b.facts if f.kind == "number" and f.end == to_b[fa.end]]
+        if len(fbs) != 1:
+            continue
+        fb = fbs[0]
+        if op.b_start <= fb.core[0] < op.b_end or not _comparable_units(fa, fb):
+            continue
+        if fa.value == fb.value and fa.comparator == fb.comparator:
+            continue
+        if fa.ordinal and _other_frames_near(a, b, fa, fb):
+            continue
+        out.append(_number_finding(fa, fb, 0.9, "the same noun is counted differently"))
+    return out
+
+
+def _other_frames_near(a: _Side, b: _Side, fa: Fact, fb: Fact) -> bool:
+    """True when the clauses after two ordinals carry different time frames."""
+    def frames(side: _Side, fact: Fact) -> set[str]:
+        return {f.normalized for f in side.facts if f.kind in ("date", "number")
+                and f is not fact and 0 <= f.start - fact.end <= 40}
+    return frames(a, fa) != frames(b, fb)
+
+
+def _comparator_changed(ops: Sequence[EditOp], k: int, fa: Fact, fb: Fact) -> bool:
+    """True when a comparator present on one side only sits outside the equal block."""
+    return fa.value != fb.value or fa.comparator != fb.comparator
+
+
+def _comparator_conflict(fa: Fact, fb: Fact) -> bool:
+    """Same value, different qualifier: "70" vs "more than 70" differ, "about 70" vs "70"
+    differ too (a reader should see the hedge appear or vanish)."""
+    return fa.comparator != fb.comparator
+
+
+def _unit_aligned(ops: Sequence[EditOp], k: int, fa: Fact, fb: Fact, a: _Side,
+                  b: _Side) -> bool:
+    """True when the counted nouns of both numbers lie in the next equal block."""
+    if k + 1 >= len(ops) or ops[k + 1].op != "equal":
+        return False
+    nxt = ops[k + 1]
+    return nxt.a_start <= fa.end <= nxt.a_end and nxt.b_start <= fb.end <= nxt.b_end
+
+
+def _other_frames(op: EditOp, a: _Side, b: _Side, fa: Fact, fb: Fact) -> bool:
+    """True when either side of the slot, or the clause after either number, carries a
+    time frame ("this year", "over the last seven months") the other side does not."""
+    def frames(side: _Side, lo: int, hi: int, fact: Fact) -> set[str]:
+        after = [f for f in side.facts if f.kind in ("date", "number") and f is not fact
+                 and (lo <= f.start < hi or 0 <= f.start - fact.end <= 40)]
+        return {f.normalized for f in after}
+    return frames(a, op.a_start, op.a_end, fa) != frames(b, op.b_start, op.b_end, fb)
+
+
+def _number_finding(fa: Fact, fb: Fact, conf: float, reason: str) -> Finding:
+    return Finding("number", fa, fb, fa.text, fb.text, _number_norm(fa), _number_norm(fb),
+                   conf, reason)
+
+
+def _number_norm(f: Fact) -> str:
+    return f.normalized
+
+
+def _mapped(op: EditOp, a: _Side, b: _Side, kind: str) -> list[tuple[Fact, Fact]]:
+    """Pairs of facts of `kind` whose cores start at the same word of an equal block."""
+    wa = words(a.doc.text, op.a_start, op.a_end)
+    wb = words(b.doc.text, op.b_start, op.b_end)
+    if len(wa) != len(wb):
+        return []
+    pos_b = {wa[i].start: wb[i].start for i in range(len(wa))}
+    out = []
+    for fa in a.facts_in(kind, op.a_start, op.a_end):
+        target = pos_b.get(fa.core[0])
+        for fb in b.facts:
+            if fb.kind == kind and fb.core[0] == target:
+                out.append((fa, fb))
+    return out
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+def _dates(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
+    out: list[Finding] = []
+    pub_a, pub_b = _date(a.doc.published), _date(b.doc.published)
+    far_apart = bool(pub_a and pub_b and abs((pub_a - pub_b).days) > 7)
+    for op in ops:
+        if op.op != "replace":
+            continue
+        da = a.facts_in("date", op.a_start, op.a_end)
+        db = b.facts_in("date", op.b_start, op.b_end)
+        if len(da) != 1 or len(db) != 1:
+            continue
+        fa, fb = da[0], db[0]
+        if not _tight(op, a, b, fa, fb):
+            continue
+        relative = fa.grain in RELATIVE_GRAINS + ("month",) and \
+            fb.grain in RELATIVE_GRAINS + ("month",)
+        if fa.lo and fb.lo:
+            if fa.lo <= fb.hi and fb.lo <= fa.hi:
+                continue  # one contains or overlaps the other: "Dec. 15" in "next month"
+            if far_apart and relative:
+                continue  # "Monday" in 2013 and "Saturday" in 2016 name different days
+            conf = 0.85 if fa.grain in ("day", "days", "year") and fb.grain in (
+                "day", "days", "year") else 0.7
+        elif fa.grain == fb.grain and fa.normalized != fb.normalized and not fa.lo \
+                and not fb.lo:
+            conf = 0.6
+        else:
+            continue
+        out.append(Finding("date", fa, fb, fa.text, fb.text, fa.normalized, fb.normalized,
+                           conf, "the same event is dated differently"))
+    return out
+
+
+def _date(published: str | None) -> dt.date | None:
+    if not published:
+        return None
+    try:
+        return dt.date.fromisoformat(str(published)[:10])
+    except ValueError:
+        return None
+
+
+def _extra_content(side: _Side, lo: int, hi: int, fact: Fact) -> list[str]:
+    """Content words of ``[lo, hi)`` outside `fact`'s span (other than function words)."""
+    return [w.norm for w in words(side.doc.text, lo, hi)
+            if not (fact.start <= w.start < fact.end) and w.norm not in FUNCTION_WORDS]
+
+
+def _tight(op: EditOp, a: _Side, b: _Side, fa: Fact, fb: Fact, slack: int = 1) -> bool:
+    """True when the replaced words are little more than the two facts themselves."""
+    ea = _extra_content(a, op.a_start, op.a_end, fa)
+    eb = _extra_content(b, op.b_start, op.b_end, fb)
+    return len(ea) <= slack and len(eb) <= slack
+
+
+# --- entities ---------------------------------------------------------------------------------
+
+def _entities(ops: Sequence[EditOp], a: _Side, b: _Side,
+              aliases: Mapping[str, str]) -> list[Finding]:
+    out: list[Finding] = []
+    for k, op in enumerate(ops):
+        if op.op != "replace":
+            continue
+        ea = _overlapping(a, "entity", op.a_start, op.a_end)
+        eb = _overlapping(b, "entity", op.b_start, op.b_end)
+        if len(ea) != 1 or len(eb) != 1:
+            continue
+        fa, fb = ea[0], eb[0]
+        if same_entity(fa, fb, aliases):
+            if fa.title and fb.title and _title_key(fa.title) != _title_key(fb.title) and \
+                    _inside(op.a_start, op.a_end, fa) and _inside(op.b_start, op.b_end, fb):
+                out.append(Finding("entity", fa, fb, fa.text, fb.text,
+                                   f"{fa.title} {fa.name}", f"{fb.title} {fb.name}", 0.6,
+                                   "the same person is given another title"))
+            continue
+        if not (0 < k < len(ops) - 1):
+            continue  # a name at the edge of the passage has no aligned context
+        if not (_covers(op.a_start, op.a_end, fa, a) and _covers(op.b_start, op.b_end, fb, b)):
+            continue  # other words changed too: maybe another role, not another name
+        if not _compatible_types(fa, fb):
+            continue
+        out.append(Finding("entity", fa, fb, fa.text, fb.text, aliases.get(fa.name, fa.name),
+                           aliases.get(fb.name, fb.name), 0.75,
+                           "another name stands in the same place"))
+    return out
+
+
+def _title_key(title: str) -> str:
+    """A title without nationality ("Russian Foreign Minister" -> "foreign minister")."""
+    from .facts import NATIONALITIES
+
+    return " ".join(w for w in title.lower().split() if w not in NATIONALITIES)
+
+
+def _overlapping(side: _Side, kind: str, lo: int, hi: int) -> list[Fact]:
+    return [f for f in side.facts if f.kind == kind and f.start < hi and lo < f.end]
+
+
+def _inside(lo: int, hi: int, fact: Fact) -> bool:
+    """True when the changed words fall inside the fact's span."""
+    return fact.start <= lo and hi <= fact.end
+
+
+def _covers(lo: int, hi: int, fact: Fact, side: _Side) -> bool:
+    """True when the changed words are the name itself (plus function words)."""
+    outside = [w for w in words(side.doc.text, lo, hi)
+               if not (fact.start <= w.start < fact.end) and w.norm not in FUNCTION_WORDS]
+    return not outside
+
+
+def _compatible_types(fa: Fact, fb: Fact) -> bool:
+    return fa.etype == fb.etype or "name" in (fa.etype, fb.etype)
+
+
+# --- negation ---------------------------------------------------------------------------------
+
+def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
+    """Shared (aligned) words negated on one side only, the negator looked for in the
+    whole sentence: a passage often starts just after "will not"."""
+    out: list[Finding] = []
+    done: set[int] = set()
+    for op in ops:
+        if op.op != "equal":
+            continue
+        wa = words(a.doc.text, op.a_start, op.a_end)
+        wb = words(b.doc.text, op.b_start, op.b_end)
+        if len(wa) != len(wb):
+            continue
+        for x, y in zip(wa, wb, strict=True):
+            if x.norm in FUNCTION_WORDS or x.norm in _AUXILIARIES:
+                continue
+            na, nb = _negator_of(a, x), _negator_of(b, y)
+            if (na is None) == (nb is None):
+                continue
+            neg, side, word = (na, a, x) if na is not None else (nb, b, y)
+            if neg.start in done:
+                continue
+            done.add(neg.start)
+            other, oword = (b, y) if side is a else (a, x)
+            f_neg = _predicate_fact(side, neg, word)
+            f_pos = _predicate_fact(other, None, oword, start=_clause_start(other, oword))
+            conf = 0.9 if neg.normalized in ("not", "never", "no longer", "failed to") else 0.75
+            reason = f'"{neg.text}" negates what both say'
+            if side is a:
+                out.append(Finding("negation", f_neg, f_pos, f_neg.text, f_pos.text,
+                                   "negative", "affirmative", conf, reason))
+            else:
+                out.append(Finding("negation", f_pos, f_neg, f_pos.text, f_neg.text,
+                                   "affirmative", "negative", conf, reason))
+    return out
+
+
+def support(ops: Sequence[EditOp], a: _Side, b: _Side) -> float:
+    """How much of the two aligned passages is shared: the geometric mean of the share of
+    each passage's content words that are aligned with the other's (1.0 for a verbatim
+    passage, low for two statements that share a few words across long detours)."""
+    if not ops:
+        return 0.0
+    shared = sum(1 for o in ops if o.op == "equal" for w in words(o.a_text)
+                 if w.norm not in FUNCTION_WORDS)
+
+    def content(side: _Side, lo: int, hi: int) -> int:
+        return sum(1 for w in words(side.doc.text, lo, hi) if w.norm not in FUNCTION_WORDS) or 1
+    ca = content(a, ops[0].a_start, ops[-1].a_end)
+    cb = content(b, ops[0].b_start, ops[-1].b_end)
+    return min(1.0, (shared / ca * shared / cb) ** 0.5)
+
+
+def _negator_of(side: _Side, word: Word) -> Fact | None:
+    """The negator scoping over `word`: within four words before it with only
+    auxiliaries, adverbs and articles between ("have not been held", "no progress",
+    "failed to resolve"), or a negative stance word ("refused to accept")."""
+    idx = next((i for i, w in enumerate(side.words) if w.start == word.start), None)
+    if idx is None:
+        return None
+    negs = [f for f in side.facts if f.kind == "negation"] + [
+        f for f in side.facts if f.kind == "stance" and f.polarity < 0]
+    j = idx - 1
+    steps = 0
+    while j >= 0 and steps < 5:
+        w = side.words[j]
+        gap = side.doc.text[w.end:side.words[j + 1].start]
+        if any(ch in gap for ch in ",;:.!?()\"“”"):
+            return None
+        for f in negs:
+            if f.start <= w.start < f.end:
+                return f if f.kind == "negation" else _as_negation(f)
+        if w.norm not in _AUXILIARIES and w.norm not in _BRIDGE:
+            return None
+        j -= 1
+        steps += 1
+    return None
+
+
+# words that may stand between a negator and what it negates
+_BRIDGE = frozenset("""to a an the any its their his her our this that so as too very
+    yet ever been be able much longer he she it they we i you""".split())
+
+
+def _as_negation(stance: Fact) -> Fact:
+    return Fact("negation", stance.start, stance.end, stance.text, stance.normalized,
+                polarity=-1)
+
+
+def _clause_start(side: _Side, word: Word) -> int:
+    """Where the affirmative predicate begins: up to three auxiliaries before `word`."""
+    idx = [i for i, w in enumerate(side.words) if w.start == word.start][0]
+    start = word.start
+    j = idx - 1
+    while j >= 0 and idx - j <= 3 and side.words[j].norm in _AUXILIARIES:
+        start = side.words[j].start
+        j -= 1
+    return start
+
+
+def _predicate_fact(side: _Side, neg: Fact | None, target: Word, start: int | None = None
+                    ) -> Fact:
+    """A span from the negator (or `start`) through the negated word, as written."""
+    lo = neg.start if neg is not None else (start if start is not None else target.start)
+    lo = min(lo, target.start)
+    text = side.doc.text[lo:target.end]
+    return Fact("negation", lo, target.end, text, "negative" if neg else "affirmative")
+
+
+def _stance_in(side: _Side, lo: int, hi: int, polarity: int) -> bool:
+    return any(f.polarity == polarity for f in side.facts_in("stance", lo, hi))
+
+
+# --- stance -----------------------------------------------------------------------------------
+
+def _stances(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
+    out: list[Finding] = []
+    for op in ops:
+        if op.op != "replace":
+            continue
+        sa = a.facts_in("stance", op.a_start, op.a_end)
+        sb = b.facts_in("stance", op.b_start, op.b_end)
+        if len(sa) != 1 or len(sb) != 1:
+            continue
+        fa, fb = sa[0], sb[0]
+        if fa.polarity == fb.polarity or _negated_fact(a, fa) != _negated_fact(b, fb):
+            continue
+        out.append(Finding("stance", fa, fb, fa.text, fb.text,
+                           f"{fa.normalized} ({_side_word(fa.polarity)})",
+                           f"{fb.normalized} ({_side_word(fb.polarity)})", 0.85,
+                           "opposite stances in the same place"))
+    return out
+
+
+def _negated_fact(side: _Side, fact: Fact) -> bool:
+    before = [w for w in side.words if w.end <= fact.start][-3:]
+    lo = before[0].start if before else fact.start
+    return bool(side.facts_in("negation", lo, fact.start))
+
+
+def _side_word(polarity: int) -> str:
+    return "for" if polarity > 0 else "against"
+
+
+# --- assembling a Divergence -------------------------------------------------------------------
+
+def _divergence(div_id: str, m: Match, f: Finding, docs: Mapping[str, Document],
+                thread: str | None) -> Divergence:
+    da, db = docs[m.a.doc], docs[m.b.doc]
+    va = FactValue(f.a_value, f.a_norm, Span(da.id, f.a.start, f.a.end, da.text[f.a.start:f.a.end]),
+                   da.published)
+    vb = FactValue(f.b_value, f.b_norm, Span(db.id, f.b.start, f.b.end, db.text[f.b.start:f.b.end]),
+                   db.published)
+    pa, pb = _date(da.published), _date(db.published)
+    if pa and pb and abs((pa - pb).days) > CONFLICT_DAYS:
+        relation = "change"
+        if pb < pa:
+            va, vb = vb, va
+        explanation = (f'{_KIND_LABEL[f.kind]} changed: "{va.value}" in {va.span.doc} '
+                       f'({va.published}) became "{vb.value}" in {vb.span.doc} '
+                       f'({vb.published}); {f.reason}.')
+    else:
+        relation = "conflict"
+        when = (f"both {pa.isoformat()}" if pa and pb and pa == pb else
+                f"{da.published or 'undated'} and {db.published or 'undated'}")
+        explanation = (f'{_KIND_LABEL[f.kind]} conflict: {va.span.doc} says "{va.value}" '
+                       f'where {vb.span.doc} says "{vb.value}" ({when}); {f.reason}.')
+    return Divergence(div_id, f.kind, m.id, thread, va, vb, relation, explanation,
+                      round(max(0.0, min(1.0, f.confidence)), 2))
+
+
+# --- pairing short statements without the corpus alignment -------------------------------------
+
+def statement_match(match_id: str, doc_a: Document, sent_a: int, doc_b: Document,
+                    sent_b: int, min_shared: int = 2) -> Match | None:
+    """Align two whole sentences on their content words (word keys: "accepts"/"accept",
+    "four"/"4"), for statements too short or too reworded for the corpus alignment.
+
+    Equal blocks are single shared content words (or identical runs); what lies between
+    two of them becomes a replace, insert or delete. Returns None when fewer than
+    `min_shared` content words are shared.
+    """
+    sa, sb = doc_a.sentences[sent_a], doc_b.sentences[sent_b]
+    wa = words(doc_a.text, sa.start, sa.end)
+    wb = words(doc_b.text, sb.start, sb.end)
+    ca = [w for w in wa if w.norm not in FUNCTION_WORDS]
+    cb = [w for w in wb if w.norm not in FUNCTION_WORDS]
+    pairs: list[tuple[Word, Word]] = []
+    for tag, i1, i2, j1, j2 in Indel.opcodes([w.key for w in ca], [w.key for w in cb]):
+        if tag == "equal":
+            pairs.extend(zip(ca[i1:i2], cb[j1:j2], strict=True))
+    if len(pairs) < min_shared:
+        return None
+    text_a, text_b = doc_a.text, doc_b.text
+    ops: list[EditOp] = []
+    for n, (x, y) in enumerate(pairs):
+        if n:
+            px, py = pairs[n - 1]
+            gap_a = [w for w in wa if px.end <= w.start and w.end <= x.start]
+            gap_b = [w for w in wb if py.end <= w.start and w.end <= y.start]
+            ops.append(_gap_op(text_a, text_b, gap_a, gap_b, px.end, py.end))
+        ops.append(EditOp("equal", x.start, x.end, y.start, y.end, text_a[x.start:x.end],
+                          text_b[y.start:y.end]))
+    ops = _merge_equal(ops, text_a, text_b)
+    (x0, y0), (x1, y1) = pairs[0], pairs[-1]
+    n_eq = sum(1 for _ in pairs)
+    score = round(2 * n_eq / (len(ca) + len(cb)), 4)
+    return Match(match_id, Span(doc_a.id, x0.start, x1.end, text_a[x0.start:x1.end]),
+                 Span(doc_b.id, y0.start, y1.end, text_b[y0.start:y1.end]), sent_a, sent_b,
+                 score, "rephrased", tuple(ops))
+
+
+def _gap_op(text_a: str, text_b: str, gap_a: Sequence[Word], gap_b: Sequence[Word],
+            at_a: int, at_b: int) -> EditOp:
+    """The op for the words between two aligned content words."""
+    a_s, a_e = (gap_a[0].start, gap_a[-1].end) if gap_a else (at_a, at_a)
+    b_s, b_e = (gap_b[0].start, gap_b[-1].end) if gap_b else (at_b, at_b)
+    if [w.key for w in gap_a] == [w.key for w in gap_b]:
+        tag = "equal"
+    elif gap_a and gap_b:
+        tag = "replace"
+    else:
+        tag = "delete" if gap_a else "insert"
+    return EditOp(tag, a_s, a_e, b_s, b_e, text_a[a_s:a_e], text_b[b_s:b_e])
+
+
+def _merge_equal(ops: Iterable[EditOp], text_a: str, text_b: str) -> list[EditOp]:
+    """Fuse neighbouring equal ops (and drop empty ones) so equal blocks are maximal."""
+    out: list[EditOp] = []
+    for op in ops:
+        if op.op == "equal" and op.a_start == op.a_end and op.b_start == op.b_end:
+            continue
+        if out and op.op == "equal" and out[-1].op == "equal":
+            p = out[-1]
+            out[-1] = EditOp("equal", p.a_start, op.a_end, p.b_start, op.b_end,
+                             text_a[p.a_start:op.a_end], text_b[p.b_start:op.b_end])
+        else:
+            out.append(op)
+    return out
+
+
+def statement_matches(doc_a: Document, doc_b: Document, min_shared: int = 2,
+                      min_cover: float = 0.5) -> list[Match]:
+    """For each sentence of the shorter document, the sentence of the other that shares
+    most of its content words (at least `min_cover` of them), aligned word by word."""
+    short, long_ = (doc_a, doc_b) if len(doc_a.text) <= len(doc_b.text) else (doc_b, doc_a)
+    out: list[Match] = []
+    for j in range(len(short.sentences)):
+        best: tuple[float, int, Match] | None = None
+        for i in range(len(long_.sentences)):
+            m = statement_match("", long_, i, short, j, min_shared)
+            if m is None:
+                continue
+            sb = short.sentences[j]
+            n_short = sum(1 for w in words(short.text, sb.start, sb.end)
+                          if w.norm not in FUNCTION_WORDS) or 1
+            shared = sum(1 for o in m.ops if o.op == "equal" for w in words(o.b_text)
+                         if w.norm not in FUNCTION_WORDS)
+            cover = shared / n_short
+            if cover < min_cover:
+                continue
+            if best is None or cover > best[0]:
+                best = (cover, i, m)
+        if best is not None:
+            out.append(best[2])
+    # the earlier document on side a, as in the corpus pipeline
+    return [_oriented(m, f"s{k}", doc_a, doc_b) for k, m in enumerate(out, 1)]
+
+
+def _oriented(m: Match, match_id: str, doc_a: Document, doc_b: Document) -> Match:
+    """The match with side a in `doc_a`."""
+    if m.a.doc == doc_a.id:
+        return Match(match_id, m.a, m.b, m.a_sentence, m.b_sentence, m.score, m.kind, m.ops)
+    ops = tuple(EditOp({"insert": "delete", "delete": "insert"}.get(o.op, o.op), o.b_start,
+                       o.b_end, o.a_start, o.a_end, o.b_text, o.a_text) for o in m.ops)
+    return Match(match_id, m.b, m.a, m.b_sentence, m.a_sentence, m.score, m.kind, ops)
+
+
+__all__ = ["CONFLICT_DAYS", "Finding", "compare_statements", "find_divergences",
+           "statement_match", "statement_matches", "support"]
