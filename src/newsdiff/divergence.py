@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Indel
 
 from .facts import (
+    STANCES,
     Fact,
     extract_facts,
     fold_aliases,
@@ -298,8 +299,8 @@ def _dates(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
     for op in ops:
         if op.op != "replace":
             continue
-        da = a.facts_in("date", op.a_start, op.a_end)
-        db = b.facts_in("date", op.b_start, op.b_end)
+        da = _overlapping(a, "date", op.a_start, op.a_end)
+        db = _overlapping(b, "date", op.b_start, op.b_end)
         if len(da) != 1 or len(db) != 1:
             continue
         fa, fb = da[0], db[0]
@@ -430,6 +431,8 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
                 continue
             done.add(neg.start)
             other, oword = (b, y) if side is a else (a, x)
+            if neg.normalized in STANCES and _stance_before(other, oword):
+                continue  # "reluctant to X" / "agreed to X": a stance divergence
             f_neg = _predicate_fact(side, neg, word)
             f_pos = _predicate_fact(other, None, oword, start=_clause_start(other, oword))
             conf = 0.9 if neg.normalized in ("not", "never", "no longer", "failed to") else 0.75
@@ -488,6 +491,13 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
 # words that may stand between a negator and what it negates
 _BRIDGE = frozenset("""to a an the any its their his her our this that so as too very
     yet ever been be able much longer he she it they we i you""".split())
+
+
+def _stance_before(side: _Side, word: Word) -> bool:
+    """True when a stance word stands within three words before `word`."""
+    before = [w for w in side.words if w.end <= word.start][-3:]
+    lo = before[0].start if before else word.start
+    return bool(side.facts_in("stance", lo, word.start))
 
 
 def _as_negation(stance: Fact) -> Fact:

@@ -519,7 +519,8 @@ def _future(text: str, pos: int, window: int = 4) -> bool:
     if any(w in _FUTURE_CUES for w in before):
         return True
     # "is to meet Tuesday", "are set to sign"
-    return any(x in ("is", "are", "set") and y == "to" for x, y in zip(before, before[1:]))
+    pairs = zip(before, before[1:], strict=False)
+    return any(x in ("is", "are", "set") and y == "to" for x, y in pairs)
 
 
 def dates(text: str, start: int = 0, end: int | None = None,
@@ -835,16 +836,25 @@ def stances(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
         word = m.group().lower()
         if m.start() > 0 and text[m.start() - 1] == "-":
             continue  # "state-backed"
-        if word == "against" or (word in ("ready", "welcome", "support", "favour", "favor")
-                                 and not re.match(r"\s+to\b", text[m.end():m.end() + 4])):
-            # only when it states a position: "ready to", "support for" is too vague
-            if word != "against" or not _words_before(text, m.start(), 1) or \
-                    _words_before(text, m.start(), 1)[-1].group().lower() not in (
-                        "vote", "voted", "votes", "voting", "is", "are", "was", "were"):
-                continue
+        if not _states_position(text, m, word):
+            continue
         out.append(Fact("stance", m.start(), m.end(), m.group(), _stance_lemma(word),
                         polarity=STANCES[word]))
     return out
+
+
+_VOTE_WORDS = frozenset({"vote", "voted", "votes", "voting", "is", "are", "was", "were"})
+
+
+def _states_position(text: str, m: re.Match[str], word: str) -> bool:
+    """True when a stance word states a position: "against" only after a vote or a copula
+    ("voted against"), and "ready", "welcome", "support", "favour" only before "to"."""
+    if word == "against":
+        before = _words_before(text, m.start(), 1)
+        return bool(before) and before[-1].group().lower() in _VOTE_WORDS
+    if word in ("ready", "welcome", "support", "favour", "favor"):
+        return bool(re.match(r"\s+to\b", text[m.end():m.end() + 4]))
+    return True
 
 
 def _stance_lemma(word: str) -> str:

@@ -1,0 +1,150 @@
+"""Facts in a statement: numbers, dates, names, negation and stance, on the seeds' text."""
+
+from __future__ import annotations
+
+from newsdiff.facts import (
+    dates,
+    entities,
+    extract_facts,
+    fold_aliases,
+    negations,
+    numbers,
+    same_entity,
+    stances,
+)
+
+from conftest import seed_text
+
+S000 = seed_text("000")
+S002 = seed_text("002")
+S003 = seed_text("003")
+S004 = seed_text("004")
+
+
+def by_text(facts, text):
+    """The one fact written exactly as `text`."""
+    (fact,) = [f for f in facts if f.text == text]
+    return fact
+
+
+def test_every_fact_span_is_the_document_text():
+    for text, published in ((S000, "2016-11-07"), (S004, "2019-01-04")):
+        for fact in extract_facts(text, published=published):
+            assert text[fact.start:fact.end] == fact.text
+
+
+def test_numbers_in_digits_and_words_with_counted_noun():
+    found = numbers(S002)
+    years = by_text(found, "70 years")
+    assert (years.value, years.unit, years.comparator) == (70.0, "year", "")
+    minutes = by_text(found, "70-minute")
+    assert (minutes.value, minutes.unit) == (70.0, "minute")
+    islands = [f for f in numbers(S004) if f.unit == "island"]
+    assert [(f.text, f.value, f.modifiers) for f in islands] == [
+        ("two smaller islands", 2.0, ("smaller",))]
+
+
+def test_ordinals_in_words_and_digits():
+    (summit,) = [f for f in numbers(S004) if f.unit == "summit"]
+    assert (summit.text, summit.value, summit.ordinal) == ("25th summit", 25.0, True)
+    third = by_text(numbers(seed_text("001")), "third meeting")
+    assert (third.value, third.ordinal, third.normalized) == (3.0, True, "3rd meeting")
+    fourth = [f for f in numbers(S003) if f.value == 4.0]
+    assert fourth and fourth[0].ordinal and fourth[0].unit == ""  # "their fourth over ..."
+
+
+def test_comparator_belongs_to_the_number():
+    more = by_text(numbers(S004), "more than 70 years")
+    assert (more.value, more.comparator, more.normalized) == (70.0, ">", "> 70 year")
+    text = "at least 5 people died and about 40 were hurt; nearly 1000 troops stayed"
+    got = {f.value: f.comparator for f in numbers(text)}
+    assert got == {5.0: ">=", 40.0: "~", 1000.0: "~<"}
+
+
+def test_words_and_digits_give_the_same_value():
+    assert numbers("four islands")[0].value == numbers("4 islands")[0].value == 4.0
+    assert numbers("US$ 27.5 billion")[0].value == 27.5e9
+    assert numbers("$374m in profit")[0].value == 374e6
+
+
+def test_times_scores_and_years_are_not_counts():
+    text = "docked at 12:05 EDT after a 4-2 win in 2006"
+    assert numbers(text) == []
+    assert [f.normalized for f in dates(text)] == ["2006"]
+
+
+def test_one_of_and_no_one_are_not_numbers():
+    assert numbers("one of the world's largest contingents; no one was arrested") == []
+
+
+def test_dates_are_normalised_against_the_article_date():
+    found = dates(S000, published="2016-11-07")
+    assert by_text(found, "Dec. 15").normalized == "2016-12-15"
+    nov = by_text(found, "Nov. 19-20")
+    assert (nov.lo, nov.hi, nov.grain) == ("2016-11-19", "2016-11-20", "days")
+    assert by_text(found, "next month").normalized == "2016-12"
+    monday = [f for f in found if f.text == "Monday"][0]
+    assert monday.normalized == "2016-11-07"  # "sources said Monday", published that Monday
+    tuesday = by_text(found, "Tuesday")
+    assert tuesday.normalized == "2016-11-08"  # "is to meet Tuesday": ahead, not behind
+    mays = [f for f in found if f.text == "May"]
+    assert {f.normalized for f in mays} == {"2016-05"}
+
+
+def test_date_range_with_and_and_bare_years():
+    found = dates(seed_text("001"), published="2016-12-03")
+    both = by_text(found, "Dec. 15 and 16")
+    assert both.normalized == "2016-12-15/2016-12-16"
+    assert by_text(dates(S003, published="2013-10-07"), "1945").grain == "year"
+
+
+def test_weekdays_and_dates_without_an_article_date_stay_as_written():
+    found = dates("Abe spoke on Friday; the summit is on Dec. 15 and 16.")
+    assert [(f.text, f.normalized) for f in found] == [
+        ("Friday", "friday"), ("Dec. 15 and 16", "12-15/16")]
+
+
+def test_names_with_titles_kept_apart():
+    found = entities(S000)
+    kishida = by_text(found, "Foreign Minister Fumio Kishida")
+    assert (kishida.name, kishida.title, kishida.etype) == ("Fumio Kishida", "Foreign Minister",
+                                                            "person")
+    morgulov = by_text(found, "Russian Deputy Foreign Minister Igor Morgulov")
+    assert morgulov.name == "Igor Morgulov"
+    # "Abe and Putin" are two people, an organisation keeps its "and"
+    assert {"Abe", "Putin"} <= {f.name for f in found}
+    assert "Japan Russia Intergovernmental Committee on Trade and Economic Issues" in {
+        f.name for f in found}
+
+
+def test_sentence_initial_common_words_are_not_names():
+    names = {f.name for f in entities(S003)}
+    assert "Tensions" not in names and "Efforts" not in names
+    assert "St Petersburg" in names
+
+
+def test_aliases_fold_surname_and_acronym():
+    facts = entities(S002) + entities("the International Space Station (ISS) and the ISS")
+    aliases = fold_aliases(facts)
+    assert aliases["Abe"] == "Shinzo Abe"
+    assert aliases["ISS"] == "International Space Station"
+    abe = [f for f in facts if f.text == "Abe"][0]
+    full = by_text(facts, "Prime Minister Shinzo Abe")
+    assert same_entity(abe, full, aliases)
+    lima = by_text(facts, "Lima")
+    assert not same_entity(abe, lima, aliases)
+
+
+def test_negators():
+    found = negations(S000 + " " + S002 + " Bill No. 5 passed.")
+    assert [f.normalized for f in found] == ["not", "not", "not", "failed to"]
+    assert [f.text for f in negations("It didn’t help; nor did she plan to stop.")] == [
+        "n’t", "nor"]
+
+
+def test_stance_words_with_polarity():
+    found = stances(S000 + " " + S004)
+    assert [(f.text, f.polarity) for f in found] == [
+        ("reluctant", -1), ("willing", 1), ("agreed", 1), ("agreed", 1), ("agree", 1),
+        ("keen", 1), ("rejected", -1), ("agreed", 1), ("agreed", 1), ("opposed", -1)]
+    assert stances("the state-backed office") == []
