@@ -154,7 +154,7 @@ def compare_statements(match: Match, a: _Side, b: _Side,
 
 def _comparable_units(fa: Fact, fb: Fact) -> bool:
     return (bool(fa.unit) and fa.unit == fb.unit and fa.ordinal == fb.ordinal
-            and fa.modifiers == fb.modifiers)
+            and fa.modifiers == fb.modifiers and fa.attributive == fb.attributive)
 
 
 def _numbers(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
@@ -371,12 +371,23 @@ def _entities(ops: Sequence[EditOp], a: _Side, b: _Side,
             continue  # a name at the edge of the passage has no aligned context
         if not (_covers(op.a_start, op.a_end, fa, a) and _covers(op.b_start, op.b_end, fb, b)):
             continue  # other words changed too: maybe another role, not another name
+        if not (op.a_start <= _name_start(fa) and fa.end <= op.a_end
+                and op.b_start <= _name_start(fb) and fb.end <= op.b_end):
+            continue  # names that share words ("Golden Bear", "Golden Palm") name kin
         if not _compatible_types(fa, fb):
             continue
         out.append(Finding("entity", fa, fb, fa.text, fb.text, aliases.get(fa.name, fa.name),
                            aliases.get(fb.name, fb.name), 0.75,
                            "another name stands in the same place"))
     return out
+
+
+def _name_start(fact: Fact) -> int:
+    """Where the name proper starts inside an entity's span (after its title)."""
+    if not fact.title or not fact.name:
+        return fact.start
+    at = fact.text.find(fact.name.split()[0], len(fact.title))
+    return fact.start + max(at, 0)
 
 
 def _title_key(title: str) -> str:
@@ -480,7 +491,11 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
             return None
         for f in negs:
             if f.start <= w.start < f.end:
-                return f if f.kind == "negation" else _as_negation(f)
+                if f.kind == "negation":
+                    return f
+                # "refused to sell", "reluctant to reconvene"; not "sales declined"
+                after = side.doc.text[f.end:f.end + 4]
+                return _as_negation(f) if after.startswith(" to ") else None
         if w.norm not in _AUXILIARIES and w.norm not in _BRIDGE:
             return None
         j -= 1

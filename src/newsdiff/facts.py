@@ -53,6 +53,7 @@ class Fact:
     title: str = ""
     etype: str = ""
     polarity: int = 0
+    attributive: bool = False
     core: tuple[int, int] = (-1, -1)
 
     def __post_init__(self) -> None:
@@ -106,7 +107,9 @@ NEGATORS = {
     "nor": "nor", "neither": "neither", "nobody": "nobody", "nothing": "nothing",
     "cannot": "not", "without": "without", "no longer": "no longer", "no one": "no one",
     "failed to": "failed to", "fails to": "failed to", "fail to": "failed to",
-    "unable to": "unable to",
+    "unable to": "unable to", "rather than": "rather than", "instead of": "instead of",
+    "stopped": "stopped", "stop": "stopped", "stops": "stopped", "ceased": "stopped",
+    "ceases": "stopped", "halted": "stopped", "halts": "stopped", "quit": "stopped",
 }
 # Stance verbs and adjectives: +1 agree/accept/approve, -1 refuse/reject/oppose.
 STANCES = {
@@ -402,8 +405,11 @@ def _number_fact(text: str, s: int, e: int, value: float, unit: str,
         span_end = max(after, e)
     head = format_number(value) + (_ordinal_suffix(value) if ordinal else "")
     norm = " ".join(x for x in (comp, head, " ".join(mods), unit) if x)
+    # "25-member bloc", "70-minute meeting": the number describes the noun that follows
+    attributive = e < len(text) and text[e] == "-" and bool(unit)
     return Fact("number", c_start, span_end, text[c_start:span_end], norm, value=value,
-                unit=unit, modifiers=mods, comparator=comp, ordinal=ordinal, core=(s, e))
+                unit=unit, modifiers=mods, comparator=comp, ordinal=ordinal,
+                attributive=attributive, core=(s, e))
 
 
 def _ordinal_suffix(value: float) -> str:
@@ -655,7 +661,8 @@ def entities(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
         j = i + 1
         while j < len(tokens):
             gap = text[tokens[j - 1].end():tokens[j].start()]
-            if gap == ". " and tokens[j - 1].group() in _ABBREVIATIONS:
+            if gap == ". " and (tokens[j - 1].group() in _ABBREVIATIONS or re.fullmatch(
+                    r"[A-Z](?:\.[A-Z])*", tokens[j - 1].group())):
                 gap = " "  # "St. Petersburg", "Mr. Bush"
             if gap not in (" ", "-") and gap != " -":
                 break
@@ -808,7 +815,8 @@ def same_entity(a: Fact, b: Fact, aliases: Mapping[str, str] | None = None) -> b
 
 _NEGATION_RE = re.compile(
     r"\b(?:no\s+longer|no\s+one|fail(?:ed|s)?\s+to|unable\s+to|cannot|not|never|no|none|"
-    r"nor|neither|nobody|nothing|without)\b|n['’]t\b", re.I)
+    r"nor|neither|nobody|nothing|without|rather\s+than|instead\s+of|"
+    r"(?:stop(?:ped|s)?|ceas(?:ed|es)|halt(?:ed|s)|quit)(?=\s+\w+ing\b))\b|n['’]t\b", re.I)
 _STANCE_RE = re.compile(r"\b(?:" + "|".join(sorted(STANCES, key=len, reverse=True))
                         + r")\b", re.I)
 
