@@ -9,16 +9,23 @@ Two sets, read from ../shared/data (never copied into the repository):
 
 Each pair becomes two documents, the text and the hypothesis, both dated the same day (a
 conflict, not a change). A contradiction is *found* when newsdiff reports at least one
-divergence between them. Divergences come from the normal pipeline
-(``compare_texts``) first; when it aligns nothing between the two (hypotheses are one
-short sentence, often reworded, below the corpus matching thresholds even relaxed), the
-sentence pairing of ``newsdiff.divergence.statement_matches`` supplies the aligned
-statements and the same ``find_divergences`` judges them. Both routes are counted apart.
+divergence between them. Divergences come from the normal pipeline (``compare_texts``)
+first. When it reports none, the sentence pairing of
+``newsdiff.divergence.statement_matches`` aligns the hypothesis with the text sentence
+that shares most of its content words (at least 30% of them), word by word over whole
+sentences, and the same ``find_divergences`` judges that alignment. The corpus aligner
+keeps only the densest shared passage, which for a one-sentence hypothesis often stops
+just short of the fact that differs ("will not accept the Pet passport": the passage
+starts at "accept"; "NATO's 19 members": only "members" is shared in order). Both routes
+are counted apart in the output.
 
 Settings: the corpus defaults want 6 equal words in a passage, which a 6-10 word
 hypothesis rarely has; we relax ``match_min_words`` to 3 and the density and LSH
 thresholds so that short statements can be aligned at all. Those settings only decide
 *which statements are aligned*; whether they diverge is decided by facts.
+
+Per-kind lines count pairs with at least one divergence of that kind; their recall is
+against all contradictions of the set.
 
 Usage: python benchmarks/eval_divergence.py [--quick] [--data DIR] [--show N]
 """
