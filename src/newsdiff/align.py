@@ -24,11 +24,11 @@ from rapidfuzz.distance import Indel
 
 from .config import Settings
 from .model import EditOp
-from .tokens import Word, is_common, is_content
+from .tokens import Word, is_content, is_number
 
 GAP_OPEN = 1.0  # cost of a stretch of differing words inside a passage
 GAP_WORD = 0.5  # plus this per differing word (the longer side)
-REPHRASE_MIN_SHARED = 6  # distinct common content words a reordered passage must share
+REPHRASE_MIN_SHARED = 5  # distinct common content words a reordered passage must share
 REPHRASE_MIN_DENSITY = 0.4  # shared / distinct common content words in each side's stretch
 REPHRASE_MISS = 0.5  # cost of an unshared content word inside a rephrased stretch
 
@@ -123,12 +123,14 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
         return None
     stretch = _extend(blocks[first:last + 1], words_a, words_b)
     equal = [i for t, i1, i2, _, _ in stretch if t == "equal" for i in range(i1, i2)]
-    n_content = sum(is_content(words_a[i].norm) for i in equal)
-    n_common = sum(is_common(text_a, words_a[i]) for i in equal)
+    if len(equal) < settings.match_min_words:
+        return None
+    n_content = sum(is_content(words_a[i].norm) and not is_number(words_a[i]) for i in equal)
+    n_common = sum(words_a[i].common for i in equal)
     a_lo, a_hi = stretch[0][1], stretch[-1][2]
     b_lo, b_hi = stretch[0][3], stretch[-1][4]
     density = len(equal) / max(a_hi - a_lo, b_hi - b_lo)
-    if (len(equal) < settings.match_min_words or n_content < settings.match_min_content_words
+    if (n_content < settings.match_min_content_words
             or n_common < min(3, settings.match_min_content_words)
             or density < settings.match_min_density):
         return None
@@ -141,20 +143,19 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
     return Alignment((a_lo, a_hi), (b_lo, b_hi), len(equal), round(score, 4), kind, ops)
 
 
-def _compact(text: str, words: Sequence[Word], shared: set[str]) -> tuple[int, int]:
+def _compact(words: Sequence[Word], shared: set[str]) -> tuple[int, int]:
     """The stretch of common content words that is densest in `shared` keys (Kadane), as a
     word range [lo, hi)."""
     best, best_range = 0.0, (0, 0)
-    run, run_lo, seen = 0.0, None, set()
+    run, run_lo, seen = 0.0, 0, set()
     for i, w in enumerate(words):
-        if not is_common(text, w):
+        if not w.common:
             continue
         if w.key in shared:
-            gain = 1.0 if w.key not in seen else 0.0
             if run <= 0:
                 run, run_lo, seen = 1.0, i, {w.key}
-            else:
-                run += gain
+            elif w.key not in seen:
+                run += 1.0
                 seen.add(w.key)
             if run > best:
                 best, best_range = run, (run_lo, i + 1)
@@ -163,28 +164,33 @@ def _compact(text: str, words: Sequence[Word], shared: set[str]) -> tuple[int, i
     return best_range
 
 
-def _common_keys(text: str, words: Sequence[Word], lo: int, hi: int) -> set[str]:
-    return {w.key for w in words[lo:hi] if is_common(text, w)}
+def _common_keys(words: Sequence[Word], lo: int, hi: int) -> set[str]:
+    return {w.key for w in words[lo:hi] if w.common}
 
 
 def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
                settings: Settings) -> Alignment | None:
-    shared_all = (_common_keys(text_a, words_a, 0, len(words_a))
-                  & _common_keys(text_b, words_b, 0, len(words_b)))
+    shared_all = _common_keys(words_a, 0, len(words_a)) & _common_keys(words_b, 0, len(words_b))
     if len(shared_all) < REPHRASE_MIN_SHARED:
         return None
     # Every stretch of `a` that starts and ends on a shared word, each paired with the
     # densest stretch of `b` for what it shares; the pair sharing most words wins.
-    spots = [i for i, w in enumerate(words_a) if w.key in shared_all and is_common(text_a, w)]
-    best: tuple[int, float, tuple[int, int], tuple[int, int], set[str]] | None = None
+    spots = [i for i, w in enumerate(words_a) if w.common and w.key in shared_all]
+    best: tuple[int, float, tuple[int, int], tuple[int, int]] | None = None
     for x, lo in enumerate(spots):
-        for hi in spots[x + REPHRASE_MIN_SHARED - 1:]:
-            keys_a = _common_keys(text_a, words_a, lo, hi + 1)
-            shared = keys_a & shared_all
-            if len(shared) < REPHRASE_MIN_SHARED:
+        keys_a: set[str] = set()
+        cursor = lo
+        for y in range(x, len(spots)):
+            hi = spots[y]
+            keys_a.update(w.key for w in words_a[cursor:hi + 1] if w.common)
+            cursor = hi + 1
+            if y - x + 1 < REPHRASE_MIN_SHARED:
                 continue
-            b_lo, b_hi = _compact(text_b, words_b, shared)
-            keys_b = _common_keys(text_b, words_b, b_lo, b_hi)
+            shared = keys_a & shared_all
+            if len(shared) < REPHRASE_MIN_SHARED or (best and len(shared) < best[0]):
+                continue
+            b_lo, b_hi = _compact(words_b, shared)
+            keys_b = _common_keys(words_b, b_lo, b_hi)
             shared &= keys_b
             if len(shared) < REPHRASE_MIN_SHARED:
                 continue
@@ -193,7 +199,7 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
                 continue
             rank = (len(shared), density)
             if best is None or rank > best[:2]:
-                best = (len(shared), density, (lo, hi + 1), (b_lo, b_hi), shared)
+                best = (len(shared), density, (lo, hi + 1), (b_lo, b_hi))
     if best is None:
         return None
     (a_lo, a_hi), (b_lo, b_hi) = best[2], best[3]

@@ -29,7 +29,7 @@ from .signatures import (
     windows,
 )
 from .threads import UnionFind, build_threads, doc_order_key
-from .tokens import Word, is_common, words
+from .tokens import Word, words
 
 Progress = Callable[[str, int, int], None]
 
@@ -187,7 +187,7 @@ def sentence_windows(text: str, ws: Sequence[Word], family: str,
         keys = [w.key for w in ws]
         return [shingle_hashes(keys[lo:hi], settings.sentence_shingle_size)
                 for lo, hi in windows(len(keys), settings.window_words, settings.window_step)]
-    keys = ["~" + w.key for w in ws if is_common(text, w)]
+    keys = ["~" + w.key for w in ws if w.common]
     if len(keys) < 3:
         return []
     size = settings.content_window_words

@@ -69,11 +69,14 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
     """Group matches into threads, members in date order, threads ordered by reach."""
     uf = UnionFind()
     extent: dict[tuple[str, int], tuple[int, int]] = {}
+    best: dict[tuple[str, int], tuple[float, str]] = {}  # the best-matched passage, for labels
     for m in matches:
         for span, sent in ((m.a, m.a_sentence), (m.b, m.b_sentence)):
             node = (span.doc, sent)
             lo, hi = extent.get(node, (span.start, span.end))
             extent[node] = (min(lo, span.start), max(hi, span.end))
+            if node not in best or m.score > best[node][0]:
+                best[node] = (m.score, span.text)
         uf.union((m.a.doc, m.a_sentence), (m.b.doc, m.b_sentence))
     by_root: dict = defaultdict(list)
     for m in matches:
@@ -92,7 +95,7 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
         dates = [m.published for m in members if m.published]
         threads.append(Thread(
             id="",
-            label=label(members[0].passage.text),
+            label=label(best[(members[0].doc, _sentence_index(docs, members[0]))][1]),
             members=tuple(members),
             matches=tuple(sorted(by_root[uf.find(group[0])], key=_match_number)),
             first_published=min(dates) if dates else None,
@@ -102,6 +105,10 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
                                 order[t.members[0].doc], t.members[0].sentence.start))
     return [Thread(f"t{k}", t.label, t.members, t.matches, t.first_published, t.last_published)
             for k, t in enumerate(threads, 1)]
+
+
+def _sentence_index(docs: Mapping[str, Document], member: ThreadMember) -> int:
+    return docs[member.doc].sentences.index(member.sentence)
 
 
 def _years(thread: Thread) -> int:

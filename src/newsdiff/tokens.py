@@ -26,17 +26,20 @@ _NUMBERS = {w: str(n) for n, w in enumerate(
 )}
 _NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
                  "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100"})
+_NUMERIC = re.compile(r"\d[\d.,]*$").match
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
           "xi": "11", "xii": "12"}
 
 
 class Word(NamedTuple):
-    """A word: lower-cased form, comparison key, and where it stands in the text."""
+    """A word: lower-cased form, comparison key, where it stands in the text, and whether
+    it is a common content word (see `is_common`)."""
 
     norm: str
     key: str
     start: int
     end: int
+    common: bool = False
 
 
 def normalize(word: str) -> str:
@@ -72,8 +75,11 @@ def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     end = len(text) if end is None else end
     out = []
     for m in _WORD.finditer(text, start, end):
-        norm = normalize(m.group())
-        out.append(Word(norm, word_key(norm), m.start(), m.end()))
+        raw = m.group()
+        norm = normalize(raw)
+        key = word_key(norm)
+        common = raw[0].islower() and norm not in FUNCTION_WORDS and not _NUMERIC(key)
+        out.append(Word(norm, key, m.start(), m.end(), common))
     return out
 
 
@@ -82,7 +88,12 @@ def is_content(norm: str) -> bool:
     return norm not in FUNCTION_WORDS
 
 
-def is_common(text: str, word: Word) -> bool:
-    """A content word written in lower case, or a number: not part of a name or title."""
-    first = text[word.start]
-    return is_content(word.norm) and (first.islower() or word.key.isdigit())
+def is_number(word: Word) -> bool:
+    """True for a number, in digits or in words ("70", "1,000", "two", "II")."""
+    return bool(_NUMERIC(word.key))
+
+
+def is_common(word: Word) -> bool:
+    """A content word written in lower case and not a number: the words that carry a
+    statement, as opposed to names, titles, figures and function words."""
+    return word.common
