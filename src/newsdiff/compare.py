@@ -7,6 +7,7 @@ files → corpus → boilerplate → sentences → signatures → candidates →
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -131,6 +132,29 @@ def edge_repeats(raws: Sequence[RawArticle], settings: Settings) -> bp.Counter[s
     return counts
 
 
+def corpus_stopwords(items: Sequence[Analyzed], settings: Settings) -> frozenset[str]:
+    """Common words so frequent in this corpus that sharing them says nothing ("vs", "cts"
+    and "mln" in earnings tables, "said" everywhere): those in more than `stopword_share`
+    of all sentences (and in at least `stopword_min_sentences`)."""
+    df: Counter[str] = Counter()
+    n = 0
+    for item in items:
+        for ws in item.sentence_words:
+            n += 1
+            df.update({w.key for w in ws if w.common})
+    limit = max(settings.stopword_share * n, settings.stopword_min_sentences)
+    return frozenset(k for k, c in df.items() if c > limit)
+
+
+def without_stopwords(items: Sequence[Analyzed], stop: frozenset[str]) -> list[Analyzed]:
+    """The same documents with corpus stopwords no longer counted as statement words."""
+    if not stop:
+        return list(items)
+    return [Analyzed(a.doc, tuple(tuple(w._replace(common=False) if w.common and w.key in stop
+                                        else w for w in ws) for ws in a.sentence_words))
+            for a in items]
+
+
 def find_duplicates(items: Sequence[Analyzed], settings: Settings) -> list[Duplicate]:
     """Near-duplicate document pairs, compared on their body text (furniture left out)."""
     sets = [shingle_hashes(a.body_norms, settings.shingle_size) for a in items]
@@ -234,7 +258,8 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     order = {a.doc.id: k for k, a in enumerate(items)}
     docs = {a.doc.id: a.doc for a in items}
     duplicates = find_duplicates(items, settings)
-    matches = find_matches(items, settings, progress)
+    matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
+                           settings, progress)
     threads = build_threads(matches, docs)
     divergences = find_divergences(matches, threads, docs)
     return Comparison(

@@ -32,6 +32,10 @@ class Settings:
         match_min_words: aligned equal words a recurring passage must have.
         match_min_content_words: of those, words that are not function words.
         match_min_density: equal words / passage length for the passage to count.
+        stopword_share: a common word found in more than this share of all sentences
+            (and in more than `stopword_min_sentences`) is a corpus stopword: sharing it
+            does not make two sentences a recurring statement.
+        stopword_min_sentences: see `stopword_share`; keeps small corpora free of them.
         max_file_mb: larger files are refused as input errors.
         boilerplate_patterns: extra regular expressions; a line that matches one fully is
             page furniture.
@@ -52,6 +56,8 @@ class Settings:
     match_min_words: int = 6
     match_min_content_words: int = 4
     match_min_density: float = 0.6
+    stopword_share: float = 0.01
+    stopword_min_sentences: int = 50
     max_file_mb: float = 20.0
     boilerplate_patterns: tuple[str, ...] = field(default=())
 
@@ -76,6 +82,8 @@ class Settings:
         need(2 <= self.match_min_words <= 100, "match_min_words", "an integer from 2 to 100")
         need(0 <= self.match_min_content_words <= self.match_min_words,
              "match_min_content_words", "from 0 to match_min_words")
+        need(0 < self.stopword_share <= 1, "stopword_share", "a number in (0, 1]")
+        need(self.stopword_min_sentences >= 1, "stopword_min_sentences", "a positive integer")
         need(0 < self.max_file_mb <= 1024, "max_file_mb", "a number in (0, 1024]")
 
     def sketch_params(self) -> dict[str, Any]:

@@ -1,0 +1,184 @@
+"""Benchmark runner: compare and check on generated corpora with planted relations.
+
+For each size N it writes (or reuses) a corpus from ``make_corpus.py``, then measures in
+subprocesses, on the same files:
+
+- ``newsdiff compare`` (dedup, statement matching, threads, divergences and the report):
+  wall time, peak RSS, articles per second;
+- the baseline a user would script with datasketch alone (``baseline.py``), and the ratio;
+- recall and precision of the planted near-duplicates, recall of the planted reused
+  sentences;
+- ``newsdiff index build`` (articles per second) and ``check`` latency: p50/p95 in-process
+  over 50 articles, and the wall time of one ``newsdiff check`` command.
+
+Usage:
+    python benchmarks/run.py                 # N = 1,000 and 10,000; check against 10,000
+    python benchmarks/run.py --large         # also check against a 100,000-article index
+    python benchmarks/run.py --sizes 200 --check-size 200   # the smoke run of the tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import make_corpus  # noqa: E402
+
+PYTHON = sys.executable
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str]:
+    """Run a command; return (wall seconds, peak RSS in MB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return wall, usage.ru_maxrss // 1024, out
+
+
+def corpus(n: int, root: Path, seed: int = 7) -> tuple[Path, dict]:
+    """The corpus of size n under `root`, generated once."""
+    folder = root / f"corpus-{n}-{seed}"
+    truth_path = folder / "truth.json"
+    if truth_path.exists():
+        return folder, json.loads(truth_path.read_text(encoding="utf-8"))
+    return folder, make_corpus.make(folder, n, seed)
+
+
+def evaluate(comparison: dict, truth: dict) -> dict[str, float]:
+    """Near-duplicate precision/recall and reused-sentence recall against the truth."""
+    true_pairs = {tuple(sorted((a, b))) for c in truth["clusters"] for i, a in enumerate(c)
+                  for b in c[i + 1:]}
+    found = {tuple(sorted((d["a"], d["b"]))) for d in comparison["duplicates"]}
+    hit = len(found & true_pairs)
+    texts = {d["id"]: d["text"] for d in comparison["documents"]}
+    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for m in comparison["matches"]:
+        for x, y in ((m["a"], m["b"]), (m["b"], m["a"])):
+            spans.setdefault((x["doc"], y["doc"]), []).append((y["start"], y["end"]))
+    reused_hit = 0
+    for r in truth["reused"]:
+        at = texts[r["dst"]].find(r["dst_text"])
+        end = at + len(r["dst_text"])
+        if any(s < end and at < e for s, e in spans.get((r["src"], r["dst"]), ())):
+            reused_hit += 1
+    planted = {tuple(sorted((r["src"], r["dst"]))) for r in truth["reused"]}
+    outside = sum(1 for m in comparison["matches"]
+                  if tuple(sorted((m["a"]["doc"], m["b"]["doc"]))) not in true_pairs | planted)
+    return {
+        "dup_precision": hit / len(found) if found else 1.0,
+        "dup_recall": hit / len(true_pairs) if true_pairs else 1.0,
+        "reuse_recall": reused_hit / len(truth["reused"]) if truth["reused"] else 1.0,
+        "matches": len(comparison["matches"]),
+        "matches_outside_planted": outside,
+    }
+
+
+def bench_compare(n: int, root: Path) -> dict[str, float]:
+    """Compare and baseline on an n-article corpus."""
+    folder, truth = corpus(n, root)
+    out = root / f"report-{n}"
+    wall, rss, _ = timed([PYTHON, "-m", "newsdiff", "compare", str(folder), "--out", str(out),
+                          "-q"])
+    base_wall, base_rss, _ = timed([PYTHON, str(HERE / "baseline.py"), str(folder)])
+    comparison = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    return {"n": n, "wall": wall, "rss": rss, "rate": n / wall, "base_wall": base_wall,
+            "base_rss": base_rss, "ratio": wall / base_wall, **evaluate(comparison, truth)}
+
+
+def bench_check(n: int, root: Path, samples: int = 50) -> dict[str, float]:
+    """Index build rate and check latency against an n-article index."""
+    from newsdiff.config import Settings
+    from newsdiff.index import check_article
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import open_store
+
+    folder, _ = corpus(n, root)
+    db = root / f"index-{n}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db.resolve()}"
+    build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build", str(folder),
+                                      "--index", url, "-q"])
+    new_dir = root / f"new-{n}"
+    new_dir.mkdir(exist_ok=True)
+    rng = random.Random(3)
+    names = sorted(p.name for p in folder.glob("*.txt"))
+    chain = make_corpus.Chain(make_corpus.training_sentences())
+    paths = []
+    for k in range(samples):
+        if k % 3 == 0:  # a near-duplicate of an indexed article
+            text = make_corpus.edit_words((folder / rng.choice(names)).read_text(
+                encoding="utf-8"), 0.05, rng)
+        else:  # a new article
+            text = make_corpus.render(make_corpus.original(chain, rng), "• Kyodo", "SHARE")
+        path = new_dir / f"new{k:03d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    settings = Settings()
+    store = open_store(url)
+    raws = [read_new_article(str(p), settings) for p in paths]
+    check_article(raws[0], store, settings)  # warm the caches once
+    times = []
+    for raw in raws:
+        start = time.perf_counter()
+        check_article(raw, store, settings)
+        times.append((time.perf_counter() - start) * 1000)
+    store.close()
+    cli_wall, _, _ = timed([PYTHON, "-m", "newsdiff", "check", str(paths[1]), "--index", url])
+    times.sort()
+    return {"n": n, "build_wall": build_wall, "build_rate": n / build_wall,
+            "build_rss": build_rss, "p50": statistics.median(times),
+            "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--check-size", type=int, default=10000)
+    parser.add_argument("--large", action="store_true",
+                        help="also measure check against a 100,000-article index")
+    parser.add_argument("--root", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    args.root.mkdir(parents=True, exist_ok=True)
+    print(f"{'N':>7} {'wall s':>7} {'RSS MB':>7} {'art/s':>7} {'base s':>7} {'ratio':>6} "
+          f"{'dup P':>6} {'dup R':>6} {'reuse R':>7} {'matches':>8} {'outside':>8}")
+    rows = []
+    for n in args.sizes:
+        r = bench_compare(n, args.root)
+        rows.append(r)
+        print(f"{r['n']:>7} {r['wall']:>7.1f} {r['rss']:>7} {r['rate']:>7.0f} "
+              f"{r['base_wall']:>7.1f} {r['ratio']:>6.2f} {r['dup_precision']:>6.3f} "
+              f"{r['dup_recall']:>6.3f} {r['reuse_recall']:>7.3f} {r['matches']:>8} "
+              f"{r['matches_outside_planted']:>8}", flush=True)
+    if len(rows) >= 2:
+        growth = (rows[-1]["wall"] / rows[-1]["n"]) / (rows[0]["wall"] / rows[0]["n"]) - 1
+        print(f"time per article from N={rows[0]['n']} to N={rows[-1]['n']}: "
+              f"{growth:+.0%}")
+    check_sizes = [args.check_size] + ([100_000] if args.large else [])
+    print(f"\n{'index N':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} {'check p50 ms':>13} "
+          f"{'p95 ms':>7} {'CLI s':>6}")
+    for n in check_sizes:
+        c = bench_check(n, args.root)
+        print(f"{c['n']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
+              f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
