@@ -218,3 +218,11 @@ def test_eval_divergence_quick_prints_figures():
                          timeout=300, check=True)
     assert "RTE-3 dev" in run.stdout and "Stanford negated RTE-2" in run.stdout
     assert run.stdout.count("overall   precision") == 2
+
+
+def test_non_strict_bounds_agree_with_the_number():
+    assert two_statements(("No more than 40 people were hurt in the blast, police said.", None),
+                          ("Police said 40 people were hurt in the blast.", None)) == []
+    (d,) = two_statements(("More than 40 people were hurt in the blast, police said.", None),
+                          ("Police said 40 people were hurt in the blast.", None))
+    assert (d.a.value, d.b.value) == ("More than 40 people", "40 people")

@@ -168,9 +168,7 @@ def _numbers(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
             for fa, fb in _mapped(op, a, b, "number"):
                 if not _comparable_units(fa, fb) and not (fa.unit == fb.unit == ""):
                     continue
-                if fa.value == fb.value and fa.comparator == fb.comparator:
-                    continue
-                if not _comparator_changed(ops, k, fa, fb):
+                if fa.value == fb.value and not _comparator_conflict(fa, fb):
                     continue
                 out.append(_number_finding(fa, fb, 0.85, "the same number is qualified "
                                            "differently"))
@@ -219,7 +217,7 @@ def _unit_anchored(op: EditOp, ops: Sequence[EditOp], a: _Side, b: _Side) -> lis
         fb = fbs[0]
         if op.b_start <= fb.core[0] < op.b_end or not _comparable_units(fa, fb):
             continue
-        if fa.value == fb.value and fa.comparator == fb.comparator:
+        if fa.value == fb.value and not _comparator_conflict(fa, fb):
             continue
         if fa.ordinal and _other_frames_near(a, b, fa, fb):
             continue
@@ -235,15 +233,13 @@ def _other_frames_near(a: _Side, b: _Side, fa: Fact, fb: Fact) -> bool:
     return frames(a, fa) != frames(b, fb)
 
 
-def _comparator_changed(ops: Sequence[EditOp], k: int, fa: Fact, fb: Fact) -> bool:
-    """True when a comparator present on one side only sits outside the equal block."""
-    return fa.value != fb.value or fa.comparator != fb.comparator
-
-
 def _comparator_conflict(fa: Fact, fb: Fact) -> bool:
-    """Same value, different qualifier: "70" vs "more than 70" differ, "about 70" vs "70"
-    differ too (a reader should see the hedge appear or vanish)."""
-    return fa.comparator != fb.comparator
+    """Same value, different qualifier: "70 years" vs "more than 70 years" differ (a strict
+    bound excludes the value itself); "no more than 200", "about 200", "an average of 200"
+    and "200" are compatible."""
+    if fa.comparator == fb.comparator:
+        return False
+    return bool({fa.comparator, fb.comparator} & {">", "<"})
 
 
 def _unit_aligned(ops: Sequence[EditOp], k: int, fa: Fact, fb: Fact, a: _Side,
