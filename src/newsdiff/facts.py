@@ -776,18 +776,20 @@ def fold_aliases(facts: Iterable[Fact]) -> dict[str, str]:
     Station")."""
     names = sorted({f.name for f in facts if f.kind == "entity" and f.name})
     keys = {alias_key(n): n for n in names}
+    by_surname: dict[str, list[str]] = {}
+    by_initials: dict[str, list[str]] = {}
+    for m in names:  # indexes, so each short name is resolved in one look-up
+        if len(m.split()) > 1:
+            by_surname.setdefault(alias_key(m.split()[-1]), []).append(m)
+            by_initials.setdefault(_initials(m).lower(), []).append(m)
     out: dict[str, str] = {}
     for n in names:
-        parts = n.split()
-        if len(parts) == 1:
-            longer = [m for m in names if len(m.split()) > 1 and
-                      alias_key(m.split()[-1]) == alias_key(n)]
+        if len(n.split()) == 1:
+            longer = by_surname.get(alias_key(n), [])
             if len(longer) == 1:
                 out[n] = longer[0]
                 continue
-            acro = alias_key(n)
-            spelled = [m for m in names if len(m.split()) > 1 and
-                       _initials(m).lower() == acro]
+            spelled = by_initials.get(alias_key(n), [])
             if len(spelled) == 1:
                 out[n] = spelled[0]
                 continue
