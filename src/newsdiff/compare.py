@@ -6,10 +6,12 @@ files → corpus → boilerplate → sentences → signatures → candidates →
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -22,15 +24,19 @@ from .divergence import find_divergences
 from .model import Cluster, Comparison, Document, Duplicate, Match, Span
 from .segment import body_regions, sentences
 from .signatures import (
+    WindowSketcher,
+    bucket_pairs,
     containment_pairs,
     jaccard_containment,
     lsh_pairs,
     minhashes,
+    ngram_counts,
+    ngram_hashes,
     shingle_hashes,
-    windows,
+    word_hashes,
 )
 from .threads import UnionFind, build_threads, doc_order_key
-from .tokens import Word, words
+from .tokens import FUNCTION_WORDS, Word, words
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,28 +69,53 @@ def analyze(raws: Sequence[RawArticle], settings: Settings,
     counts = edge_repeats(raws, settings)
     if repeats:
         counts.update(repeats)
-    patterns = bp.compile_patterns(settings.boilerplate_patterns)
-    out = []
-    for raw in raws:
-        furniture, title_line = bp.find_boilerplate(raw.text, counts, raw.front_matter_end,
-                                                    patterns, doc=raw.id)
-        cut = [(b.span.start, b.span.end) for b in furniture]
-        if raw.front_matter_end:
-            cut.append((0, raw.front_matter_end))
-        regions = body_regions(len(raw.text), 0, cut)
-        sents = sentences(raw.text, raw.id, regions)
-        sent_words = tuple(tuple(words(raw.text, s.start, s.end)) for s in sents)
-        title = raw.meta.get("title") or (title_line.text if title_line else None)
-        doc = Document(
-            id=raw.id, path=raw.path, text=raw.text, format=raw.format, encoding=raw.encoding,
-            sha256=raw.sha256, title=title, source=raw.meta.get("source"),
-            published=raw.meta.get("published"),
-            word_count=sum(len(ws) for ws in sent_words),
-            boilerplate=tuple(furniture), sentences=tuple(sents),
-        )
-        out.append(Analyzed(doc, sent_words))
+    global _ANALYZE_STATE
+    _ANALYZE_STATE = (raws, counts, settings)
+    chunks = [range(k, min(k + 200, len(raws))) for k in range(0, len(raws), 200)]
+    out = [a for part in parallel_map(_analyze_chunk, chunks, settings) for a in part]
+    _ANALYZE_STATE = None
     out.sort(key=lambda a: doc_order_key(a.doc))
     return out
+
+
+_ANALYZE_STATE: tuple | None = None  # what forked workers of `analyze` read
+_MATCH_STATE: tuple | None = None  # what forked workers of `find_matches` read
+
+
+def parallel_map(func: Callable, chunks: Sequence, settings: Settings) -> list:  # type: ignore[type-arg]
+    """`func` over `chunks`, in order; on `settings.workers` forked processes when the work
+    is large enough to pay for them (workers read module state set before the fork)."""
+    workers = settings.workers or min(2, os.cpu_count() or 1)
+    if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
+        return [func(c) for c in chunks]
+    with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+        return pool.map(func, chunks, chunksize=1)
+
+
+def _analyze_chunk(indexes: range) -> list[Analyzed]:
+    raws, counts, settings = _ANALYZE_STATE  # type: ignore[misc]
+    patterns = bp.compile_patterns(settings.boilerplate_patterns)
+    return [_analyze_one(raws[i], counts, patterns) for i in indexes]
+
+
+def _analyze_one(raw: RawArticle, counts: Counter[str], patterns: list) -> Analyzed:  # type: ignore[type-arg]
+    furniture, title_line = bp.find_boilerplate(raw.text, counts, raw.front_matter_end,
+                                                patterns, doc=raw.id)
+    cut = [(b.span.start, b.span.end) for b in furniture]
+    if raw.front_matter_end:
+        cut.append((0, raw.front_matter_end))
+    regions = body_regions(len(raw.text), 0, cut)
+    sents = sentences(raw.text, raw.id, regions)
+    sent_words = tuple(tuple(words(raw.text, s.start, s.end)) for s in sents)
+    title = raw.meta.get("title") or (title_line.text if title_line else None)
+    doc = Document(
+        id=raw.id, path=raw.path, text=raw.text, format=raw.format, encoding=raw.encoding,
+        sha256=raw.sha256, title=title, source=raw.meta.get("source"),
+        published=raw.meta.get("published"),
+        word_count=sum(len(ws) for ws in sent_words),
+        boilerplate=tuple(furniture), sentences=tuple(sents),
+    )
+    return Analyzed(doc, sent_words)
 
 
 def duplicate_pairs(sets: Sequence[np.ndarray], settings: Settings
@@ -172,51 +203,79 @@ def clusters_of(duplicates: Iterable[Duplicate], order: dict[str, int]) -> list[
     return [Cluster(f"c{k}", tuple(g)) for k, g in enumerate(groups, 1)]
 
 
+FAMILIES = (("words", 2), ("content", 3))  # (window family, bucket-key tag)
+MAX_BUCKET = 32  # larger buckets are linked as a star, not as all their pairs
+PREFILTER_SHARED = 5  # distinct words two sentences must share before they are aligned
+
+
+@lru_cache(maxsize=16)
+def window_sketcher(num_perm: int, seed: int, threshold: float) -> WindowSketcher:
+    """One sketcher per setting (deriving LSH band parameters is not free)."""
+    return WindowSketcher(num_perm, seed, threshold)
+
+
+def window_keys(items: Sequence[Analyzed], settings: Settings
+                ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray]]]:
+    """LSH bucket keys of every sentence window of `items`.
+
+    Two families of windows are sketched: runs of words as bigrams of their content words
+    (passages that keep their wording; function words are skipped, so "of the" and "said
+    it" propose nothing), and runs of common content words as sets (reworded passages).
+    Sentences shorter than `match_min_words` have no windows.
+
+    Returns:
+        (sentences, families): the (document, sentence) pairs that have windows, and per
+        family a (windows × bands) array of keys with each window's index in `sentences`.
+    """
+    sentences: list[tuple[int, int]] = []
+    word_keys: list[str] = []
+    common_keys: list[str] = []
+    word_sizes: list[int] = []
+    common_sizes: list[int] = []
+    for d, item in enumerate(items):
+        for s, ws in enumerate(item.sentence_words):
+            if len(ws) < settings.match_min_words:
+                continue
+            sentences.append((d, s))
+            content = [w.key for w in ws if w.norm not in FUNCTION_WORDS]
+            word_keys.extend(content)
+            word_sizes.append(len(content))
+            common = [w.key for w in ws if w.common]
+            if len(common) < 3:
+                common = []
+            common_keys.extend(common)
+            common_sizes.append(len(common))
+    perm = window_num_perm(settings)
+    families = []
+    for (family, tag), keys, sizes in zip(FAMILIES, (word_keys, common_keys),
+                                          (word_sizes, common_sizes), strict=True):
+        sizes_arr = np.array(sizes, dtype=np.int64)
+        if family == "words":
+            flat = ngram_hashes(word_hashes(keys), settings.sentence_shingle_size, sizes_arr)
+            sizes_arr = ngram_counts(sizes_arr, settings.sentence_shingle_size)
+            step, threshold = settings.window_step, settings.sentence_lsh_threshold
+        else:
+            flat = word_hashes(keys)
+            step = max(2, settings.content_window_words // 2)
+            threshold = settings.content_lsh_threshold
+        sketcher = window_sketcher(perm, settings.seed, threshold)
+        sig, owners = sketcher.window_signatures(flat, sizes_arr, step)
+        families.append((sketcher.band_keys(sig, tag), owners))
+    return sentences, families
+
+
 def sentence_candidates(items: Sequence[Analyzed], settings: Settings
                         ) -> list[tuple[int, int, int, int]]:
     """(doc i, sentence, doc j, sentence) pairs with i < j whose windows share an LSH
-    bucket; never all pairs of sentences.
-
-    Two families of windows are sketched: runs of words as word bigrams (passages that
-    keep their wording), and runs of common content words as sets (reworded passages).
-    """
-    perm = window_num_perm(settings)
+    bucket; never all pairs of sentences."""
+    sentences, families = window_keys(items, settings)
+    doc_of = np.array([d for d, _ in sentences], dtype=np.int64)
     out: set[tuple[int, int, int, int]] = set()
-    for family, threshold in (("words", settings.sentence_lsh_threshold),
-                              ("content", settings.content_lsh_threshold)):
-        keys, groups, owners, sets = [], [], [], []
-        for d, item in enumerate(items):
-            for s, ws in enumerate(item.sentence_words):
-                if len(ws) < settings.match_min_words:
-                    continue
-                for k, shingles in enumerate(sentence_windows(item.doc.text, ws, family,
-                                                              settings)):
-                    keys.append(f"{d}/{s}/{k}")
-                    groups.append(d)
-                    owners.append((d, s))
-                    sets.append(shingles)
-        sketches = list(minhashes(sets, perm, settings.seed))
-        for i, j in lsh_pairs(keys, sketches, threshold, perm, groups):
-            (di, si), (dj, sj) = owners[i], owners[j]
+    for keys, owners in families:
+        for i, j in bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET):
+            (di, si), (dj, sj) = sentences[i], sentences[j]
             out.add((di, si, dj, sj) if di < dj else (dj, sj, di, si))
     return sorted(out)
-
-
-def sentence_windows(text: str, ws: Sequence[Word], family: str,
-                     settings: Settings) -> list[np.ndarray]:
-    """Shingle sets of one sentence's windows: word bigrams over runs of words
-    (`family="words"`) or the set of common content words over runs of them
-    (`family="content"`)."""
-    if family == "words":
-        keys = [w.key for w in ws]
-        return [shingle_hashes(keys[lo:hi], settings.sentence_shingle_size)
-                for lo, hi in windows(len(keys), settings.window_words, settings.window_step)]
-    keys = ["~" + w.key for w in ws if w.common]
-    if len(keys) < 3:
-        return []
-    size = settings.content_window_words
-    return [shingle_hashes(keys[lo:hi], 1)
-            for lo, hi in windows(len(keys), size, max(1, size // 2))]
 
 
 def window_num_perm(settings: Settings) -> int:
@@ -227,16 +286,40 @@ def window_num_perm(settings: Settings) -> int:
 def find_matches(items: Sequence[Analyzed], settings: Settings,
                  progress: Progress | None = None) -> list[Match]:
     """Align every candidate sentence pair; keep those that share a real passage."""
+    global _MATCH_STATE
     candidates = sentence_candidates(items, settings)
+    _MATCH_STATE = (items, settings, candidates)
+    step = max(2000, len(candidates) // 8 + 1)
+    chunks = [range(k, min(k + step, len(candidates))) for k in range(0, len(candidates), step)]
+    if progress:
+        progress("align", 0, len(candidates))
+    found = [m for part in parallel_map(_match_chunk, chunks, settings) for m in part]
+    _MATCH_STATE = None
+    if progress:
+        progress("align", len(candidates), len(candidates))
+    return [Match(f"m{k}", m.a, m.b, m.a_sentence, m.b_sentence, m.score, m.kind, m.ops)
+            for k, m in enumerate(found, 1)]
+
+
+def _match_chunk(indexes: range) -> list[Match]:
+    items, settings, candidates = _MATCH_STATE  # type: ignore[misc]
+    key_sets: dict[tuple[int, int], frozenset[str]] = {}
+
+    def keys(d: int, s: int) -> frozenset[str]:
+        if (d, s) not in key_sets:
+            key_sets[(d, s)] = frozenset(w.key for w in items[d].sentence_words[s])
+        return key_sets[(d, s)]
+
     found = []
-    for n, (di, si, dj, sj) in enumerate(candidates):
-        if progress and n % 500 == 0:
-            progress("align", n, len(candidates))
+    for n in indexes:
+        di, si, dj, sj = candidates[n]
+        if len(keys(di, si) & keys(dj, sj)) < PREFILTER_SHARED:
+            continue  # too few words in common for any passage the aligner accepts
         a, b = items[di], items[dj]
-        al = align(a.doc.text, a.sentence_words[si], b.doc.text, b.sentence_words[sj], settings)
+        wa, wb = a.sentence_words[si], b.sentence_words[sj]
+        al = align(a.doc.text, wa, b.doc.text, wb, settings)
         if al is None:
             continue
-        wa, wb = a.sentence_words[si], b.sentence_words[sj]
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
         sb, eb = wb[al.b_words[0]].start, wb[al.b_words[1] - 1].end
         found.append(Match(
@@ -244,10 +327,7 @@ def find_matches(items: Sequence[Analyzed], settings: Settings,
             b=Span(b.doc.id, sb, eb, b.doc.text[sb:eb]), a_sentence=si, b_sentence=sj,
             score=al.score, kind=al.kind, ops=al.ops,
         ))
-    if progress:
-        progress("align", len(candidates), len(candidates))
-    return [Match(f"m{k}", m.a, m.b, m.a_sentence, m.b_sentence, m.score, m.kind, m.ops)
-            for k, m in enumerate(found, 1)]
+    return found
 
 
 def compare_documents(items: Sequence[Analyzed], settings: Settings,

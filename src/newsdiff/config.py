@@ -23,8 +23,9 @@ class Settings:
         dup_containment: share of the smaller document's shingles found in the larger one at
             or above which it is a (truncated) copy.
         sentence_shingle_size: words per shingle inside sentence windows.
-        window_words: words per sentence window sketched for statement candidates.
-        window_step: words between the starts of two windows.
+        window_step: shingles per half window: a sentence's shingles are cut into blocks of
+            this many, and each two consecutive blocks are one window sketched for
+            statement candidates.
         sentence_lsh_threshold: LSH Jaccard threshold that proposes sentence candidates.
         content_window_words: common content words per window of the second family of
             sentence windows (word sets, order ignored), which finds reworded passages.
@@ -36,6 +37,7 @@ class Settings:
             (and in more than `stopword_min_sentences`) is a corpus stopword: sharing it
             does not make two sentences a recurring statement.
         stopword_min_sentences: see `stopword_share`; keeps small corpora free of them.
+        workers: processes for the heavy stages (0: one per core, at most 2; 1: none).
         max_file_mb: larger files are refused as input errors.
         boilerplate_patterns: extra regular expressions; a line that matches one fully is
             page furniture.
@@ -48,7 +50,6 @@ class Settings:
     dup_jaccard: float = 0.5
     dup_containment: float = 0.8
     sentence_shingle_size: int = 2
-    window_words: int = 8
     window_step: int = 4
     sentence_lsh_threshold: float = 0.25
     content_window_words: int = 6
@@ -56,8 +57,9 @@ class Settings:
     match_min_words: int = 6
     match_min_content_words: int = 4
     match_min_density: float = 0.6
-    stopword_share: float = 0.01
+    stopword_share: float = 0.05
     stopword_min_sentences: int = 50
+    workers: int = 0
     max_file_mb: float = 20.0
     boilerplate_patterns: tuple[str, ...] = field(default=())
 
@@ -70,10 +72,7 @@ class Settings:
         need(0 <= self.seed < 2**32, "seed", "an integer from 0 to 2**32-1")
         need(1 <= self.shingle_size <= 20, "shingle_size", "an integer from 1 to 20")
         need(1 <= self.sentence_shingle_size <= 6, "sentence_shingle_size", "from 1 to 6")
-        need(self.sentence_shingle_size < self.window_words <= 64, "window_words",
-             "larger than sentence_shingle_size and at most 64")
-        need(1 <= self.window_step <= self.window_words, "window_step",
-             "from 1 to window_words")
+        need(2 <= self.window_step <= 32, "window_step", "an integer from 2 to 32")
         for name in ("doc_lsh_threshold", "dup_jaccard", "dup_containment",
                      "sentence_lsh_threshold", "content_lsh_threshold",
                      "match_min_density"):
@@ -84,6 +83,7 @@ class Settings:
              "match_min_content_words", "from 0 to match_min_words")
         need(0 < self.stopword_share <= 1, "stopword_share", "a number in (0, 1]")
         need(self.stopword_min_sentences >= 1, "stopword_min_sentences", "a positive integer")
+        need(0 <= self.workers <= 64, "workers", "an integer from 0 to 64")
         need(0 < self.max_file_mb <= 1024, "max_file_mb", "a number in (0, 1024]")
 
     def sketch_params(self) -> dict[str, Any]:
@@ -93,7 +93,6 @@ class Settings:
             "seed": self.seed,
             "shingle_size": self.shingle_size,
             "sentence_shingle_size": self.sentence_shingle_size,
-            "window_words": self.window_words,
             "window_step": self.window_step,
             "content_window_words": self.content_window_words,
         }

@@ -22,7 +22,7 @@ from datasketch.lsh import _optimal_param
 
 from . import boilerplate as bp
 from .align import align
-from .compare import Analyzed, analyze, newsdiff_version, sentence_windows, window_num_perm
+from .compare import Analyzed, analyze, newsdiff_version, window_keys
 from .config import Settings
 from .corpus import RawArticle, discover, load_manifest, read_article
 from .divergence import find_divergences
@@ -34,7 +34,6 @@ from .threads import doc_order_key
 from .tokens import words
 
 Progress = Callable[[str, int, int], None]
-FAMILIES = (("doc", 1), ("words", 2), ("content", 3))
 MAX_CANDIDATE_DOCS = 200  # documents fetched for one check, most bucket hits first
 
 
@@ -106,17 +105,11 @@ def sketch(item: Analyzed, settings: Settings) -> Sketched:
     buckets = [(k, -1) for k in band_keys(doc_mh.hashvalues,
                                           _bands(settings.doc_lsh_threshold, settings.num_perm),
                                           1)]
-    perm = window_num_perm(settings)
-    for family, tag in FAMILIES[1:]:
-        threshold = (settings.sentence_lsh_threshold if family == "words"
-                     else settings.content_lsh_threshold)
-        bands = _bands(threshold, perm)
-        for s, ws in enumerate(item.sentence_words):
-            if len(ws) < settings.match_min_words:
-                continue
-            for shingles_w in sentence_windows(item.doc.text, ws, family, settings):
-                mh = minhash(shingles_w, perm, settings.seed)
-                buckets.extend((k, s) for k in band_keys(mh.hashvalues, bands, tag))
+    sentences, families = window_keys([item], settings)
+    for keys, owners in families:
+        for row, owner in zip(keys.tolist(), owners.tolist(), strict=True):
+            sent = sentences[owner][1]
+            buckets.extend((k, sent) for k in row)
     return Sketched(item, shingles, doc_mh, tuple(dict.fromkeys(buckets)))
 
 

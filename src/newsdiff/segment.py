@@ -1,8 +1,9 @@
 """Sentence spans with character offsets.
 
-pysbd (a maintained rule-based segmenter that knows news abbreviations such as "Dec. 15",
-"Nov. 19-20", "U.S." and "U.N.") segments each paragraph; a paragraph with no possible
-boundary inside skips it, which keeps the slow segmenter off most of the text. A sentence
+blingfire (a maintained sentence breaker that knows news abbreviations such as "Dec. 15",
+"Nov. 19-20", "U.S." and "U.N.") segments the paragraphs that need judgement; a paragraph
+with no possible boundary, or whose boundaries are all plain (a full stop after an ordinary
+word, then a capital), is cut directly. A sentence
 that a paragraph gap cuts in the middle of a phrase ("...Abe said on" / "Friday.") is
 joined back into one.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from .model import Span
 from .tokens import FUNCTION_WORDS, words
@@ -20,35 +20,98 @@ MAX_PARAGRAPH = 20_000  # longer runs without a blank line are cut at white spac
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*(?:\n[ \t\r]*\n|\Z))", re.S)
 _MAYBE_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+\S|\n")
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+# A possible sentence end: terminal punctuation (and closing quotes), space, then a capital,
+# digit or opening quote.
+_CANDIDATE_END = re.compile(r"([.!?…]+[\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_LAST_TOKEN = re.compile(r"[^\s\"“‘(\[]+$")
+_QUOTE = re.compile(r"[\"“”]")
+_ABBREVIATIONS = frozenset("""mr mrs ms dr gen sen rep gov lt col sgt capt cmdr adm st mt
+    jan feb mar apr jun jul aug sep sept oct nov dec no inc corp co ltd jr sr vs etc al
+    prof rev fig approx dept est ft univ bros ala ariz ark calif colo conn del fla ga ill
+    ind kan ky la md mass mich minn miss mo mont neb nev okla ore pa tenn tex va vt wash
+    wis wyo""".split())
 
 
-@lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
-    import pysbd
+def _quoted(para: str, positions: list[int]) -> list[bool]:
+    """For each (sorted) position, whether it lies inside a quotation."""
+    marks = [(m.start(), m.group()) for m in _QUOTE.finditer(para)]
+    out, depth, q = [], 0, 0
+    for pos in positions:
+        while q < len(marks) and marks[q][0] < pos:
+            mark = marks[q][1]
+            depth = (depth + 1 if mark == "“" else max(0, depth - 1) if mark == "”"
+                     else 1 - depth if depth <= 1 else depth)
+            q += 1
+        out.append(depth > 0)
+    return out
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+def _plain_boundaries(para: str) -> list[int] | None:
+    """Where sentences end in a paragraph whose possible boundaries are all plain (terminal
+    punctuation after an ordinary word or number, before a capital); None when any needs
+    the segmenter's judgement (an abbreviation or initial: "Dec. 15", "U.S. officials",
+    "J. Smith")."""
+    if "\n" in para:
+        return None
+    cuts = []
+    for m in _CANDIDATE_END.finditer(para):
+        if m.group(1).startswith("."):
+            before = _LAST_TOKEN.search(para, 0, m.start())
+            token = before.group() if before else ""
+            bare = token.strip("'’)]")
+            plain = (len(bare) >= 3 and "." not in bare and bare.lower() not in _ABBREVIATIONS
+                     and (bare.isalpha() or bare.isdigit() or bare.replace("-", "").isalnum()))
+            if not plain:
+                return None
+        cuts.append(m.end(1))
+    return cuts
+
+
+def _segmenter_cuts(para: str) -> list[int]:
+    """Sentence ends that blingfire (a maintained, compiled sentence breaker that knows
+    news abbreviations) finds in a paragraph, as offsets into it."""
+    import blingfire
+
+    joined, offsets = blingfire.text_to_sentences_and_offsets(para)
+    sentences = joined.split("\n") if joined else []
+    cuts, cursor = [], 0
+    for k, sentence in enumerate(sentences):
+        start, end = offsets[k] if k < len(offsets) else (-1, -1)
+        if para[start:end] != sentence:  # offsets off (bytes, not characters): search
+            head = sentence[:20]
+            start = para.find(head, cursor)
+            if start < 0:
+                return cuts
+            end = start + len(sentence)
+            if " ".join(para[start:end].split()) != " ".join(sentence.split()):
+                return cuts
+        cursor = end
+        cuts.append(end)
+    return cuts[:-1]
 
 
 def _split_paragraph(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence (start, end) pairs inside one paragraph, trimmed of white space."""
+    """Sentence (start, end) pairs inside one paragraph, trimmed of white space.
+
+    Paragraphs whose possible boundaries are all plain are cut directly; the others go to
+    blingfire. Either way nothing is cut inside a quotation, so a quoted run of sentences
+    stays with its attribution."""
     para = text[start:end]
     if not _MAYBE_BOUNDARY.search(para):
         return [(start, end)]
+    cuts = _plain_boundaries(para)
+    if cuts is None:
+        cuts = _segmenter_cuts(para)
+    cuts = [c for c, inside in zip(cuts, _quoted(para, cuts), strict=True) if not inside]
     out = []
-    cursor = 0
-    for sentence in _segmenter().segment(para):
-        piece = sentence.strip()
-        if not piece:
-            continue
-        at = para.find(piece, cursor)
-        if at < 0:  # the segmenter changed the text; keep what remains as one sentence
-            rest = para[cursor:].strip()
-            if rest:
-                at = para.index(rest, cursor)
-                out.append((start + at, start + at + len(rest)))
-            return out
-        out.append((start + at, start + at + len(piece)))
-        cursor = at + len(piece)
+    lo = 0
+    for cut in [*cuts, len(para)]:
+        piece = para[lo:cut]
+        stripped = piece.strip()
+        if stripped:
+            at = lo + piece.index(stripped)
+            out.append((start + at, start + at + len(stripped)))
+        lo = cut
     return out
 
 

@@ -23,17 +23,76 @@ def _identity(value: int) -> int:
     return value
 
 
-def shingle_hashes(norms: Sequence[str], size: int) -> np.ndarray:
-    """32-bit hashes of the distinct word shingles of `size` words (one shingle when the
-    text is shorter than that)."""
-    if not norms:
+_WORD_HASHES: dict[str, int] = {}
+_NGRAM_MULT = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1,
+                        0xD3A2646C, 0xFD7046C5, 0xB55A4F09], dtype=np.uint32)
+
+
+def word_hashes(keys: Sequence[str]) -> np.ndarray:
+    """32-bit hashes (xxh32) of word keys, each distinct word hashed once per process."""
+    cache = _WORD_HASHES
+    if len(cache) > 2_000_000:  # a long-running process meets an open vocabulary
+        cache.clear()
+    out = np.empty(len(keys), dtype=np.uint32)
+    for i, k in enumerate(keys):
+        h = cache.get(k)
+        if h is None:
+            h = cache[k] = xxhash.xxh32_intdigest(k.encode("utf-8"))
+        out[i] = h
+    return out
+
+
+def ngram_hashes(hashes: np.ndarray, n: int, sizes: np.ndarray | None = None) -> np.ndarray:
+    """Hashes of the runs of `n` consecutive words, in order (not de-duplicated).
+
+    Args:
+        hashes: word hashes, one sequence or several laid end to end.
+        n: words per shingle (at most 8).
+        sizes: lengths of the sequences laid end to end (default: one sequence); shingles
+            never cross from one sequence into the next, and a sequence shorter than `n`
+            gives one shingle of all its words.
+    """
+    sizes = np.array([len(hashes)], dtype=np.int64) if sizes is None else sizes
+    if n == 1 or not len(hashes):
+        return hashes.copy()
+    total = len(hashes)
+    acc = np.zeros(total, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(n):
+            part = np.zeros(total, dtype=np.uint32)
+            part[: total - j] = hashes[j:]
+            acc += part * _NGRAM_MULT[j]
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    for_full = sizes >= n
+    # full shingles start at positions start .. end - n of each long enough sequence
+    idx = np.arange(total)
+    seq = np.repeat(np.arange(len(sizes)), sizes)
+    keep = idx <= (ends[seq] - n)
+    short = np.flatnonzero(~for_full & (sizes > 0))
+    if len(short):  # one shingle of all the words of a short sequence
+        partial = np.zeros(len(short), dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                inside = sizes[short] > j
+                pos = np.minimum(starts[short] + j, total - 1)
+                partial += np.where(inside, hashes[pos] * _NGRAM_MULT[j], 0).astype(np.uint32)
+        acc[starts[short]] = partial
+        keep[starts[short]] = True
+    return _fmix32(acc[keep])
+
+
+def ngram_counts(sizes: np.ndarray, n: int) -> np.ndarray:
+    """How many shingles `ngram_hashes` gives each sequence."""
+    return np.where(sizes >= n, sizes - n + 1, np.minimum(sizes, 1))
+
+
+def shingle_hashes(keys: Sequence[str], size: int) -> np.ndarray:
+    """The distinct hashes of the word shingles of `size` words (one shingle when the text
+    is shorter than that)."""
+    if not keys:
         return np.zeros(0, dtype=np.uint32)
-    if len(norms) <= size:
-        grams: Iterable[str] = (" ".join(norms),)
-    else:
-        grams = (" ".join(norms[i:i + size]) for i in range(len(norms) - size + 1))
-    hashes = np.fromiter((xxhash.xxh32_intdigest(g.encode()) for g in grams), dtype=np.uint32)
-    return np.unique(hashes)
+    return np.unique(ngram_hashes(word_hashes(keys), size))
 
 
 def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> LeanMinHash:
@@ -107,12 +166,144 @@ def containment_pairs(sketches: Sequence[LeanMinHash], sizes: Sequence[int],
     return pairs
 
 
-def windows(n_words: int, size: int, step: int) -> list[tuple[int, int]]:
-    """(start, end) word ranges covering `n_words` words with overlapping windows; the last
-    window ends at the last word."""
-    if n_words <= size:
-        return [(0, n_words)]
-    starts = list(range(0, n_words - size + 1, step))
-    if starts[-1] != n_words - size:
-        starts.append(n_words - size)
-    return [(s, s + size) for s in starts]
+_M32 = np.uint32(0xFFFFFFFF)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser: spreads structured inputs before permuting."""
+    h = h.astype(np.uint32, copy=True)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+class WindowSketcher:
+    """MinHash of many small shingle sets at once, in numpy.
+
+    Sentence windows number in the millions for a large corpus; one datasketch object per
+    window would dominate the run. This computes the same kind of signature (affine
+    permutations ``a * h + b mod 2**32`` of pre-mixed 32-bit hashes, minimum per set) for
+    all windows of a batch of documents in a few array operations, and cuts it into LSH
+    bands whose keys are 64-bit integers.
+    """
+
+    def __init__(self, num_perm: int, seed: int, threshold: float) -> None:
+        from datasketch.lsh import _optimal_param
+
+        rng = np.random.RandomState(seed)
+        self.num_perm = num_perm
+        self.a = (rng.randint(0, 2**32, num_perm, dtype=np.uint64) | 1).astype(np.uint32)
+        self.b = rng.randint(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        self.mix = rng.randint(1, 2**63, (self.bands, self.rows), dtype=np.int64).astype(
+            np.uint64) | np.uint64(1)
+
+    def window_signatures(self, flat: np.ndarray, sizes: np.ndarray, step: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """MinHash signatures of the windows of many shingle sequences.
+
+        `flat` holds sequences laid end to end (`sizes` long each); each sequence (the
+        ordered shingle hashes of one sentence) is cut into blocks of
+        `step` shingles, and every two consecutive blocks make a window, so windows overlap
+        by half; a sequence of one block is one window. Each shingle is permuted once.
+
+        Returns:
+            (signatures, owners): a (windows, num_perm) uint32 array and, for each window,
+            the index of its sequence.
+        """
+        sizes = np.asarray(sizes, dtype=np.int64)
+        if not len(sizes) or not sizes.sum():
+            return np.zeros((0, self.num_perm), dtype=np.uint32), np.zeros(0, dtype=np.int64)
+        n_blocks = (sizes + step - 1) // step
+        seq_of_block = np.repeat(np.arange(len(sizes)), n_blocks)
+        first_block = np.concatenate(([0], np.cumsum(n_blocks)[:-1]))
+        seq_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        within = np.arange(len(seq_of_block)) - first_block[seq_of_block]
+        block_start = seq_start[seq_of_block] + within * step
+        flat = _fmix32(flat)
+        blocks = np.empty((len(block_start), self.num_perm), dtype=np.uint32)
+        chunk = max(1, 2_000_000 // self.num_perm)  # bound the temporary matrix
+        for lo in range(0, len(block_start), chunk):
+            hi = min(len(block_start), lo + chunk)
+            end = block_start[hi] if hi < len(block_start) else len(flat)
+            seg = flat[block_start[lo]:end]
+            permuted = seg[:, None] * self.a[None, :] + self.b[None, :]
+            blocks[lo:hi] = np.minimum.reduceat(permuted, block_start[lo:hi] - block_start[lo],
+                                                axis=0)
+        has_next = np.zeros(len(block_start), dtype=bool)
+        has_next[:-1] = seq_of_block[1:] == seq_of_block[:-1]
+        pairs = np.flatnonzero(has_next)
+        single = np.flatnonzero(n_blocks == 1)
+        sig = np.concatenate((np.minimum(blocks[pairs], blocks[pairs + 1]),
+                              blocks[first_block[single]]))
+        owners = np.concatenate((seq_of_block[pairs], single))
+        return sig, owners
+
+    def band_keys(self, signatures: np.ndarray, tag: int) -> np.ndarray:
+        """(len(signatures), bands) signed 64-bit bucket keys; `tag` separates families."""
+        n = len(signatures)
+        keys = np.zeros((n, self.bands), dtype=np.uint64)
+        sig = signatures[:, : self.bands * self.rows].astype(np.uint64).reshape(
+            n, self.bands, self.rows)
+        with np.errstate(over="ignore"):
+            keys = (sig * self.mix[None, :, :]).sum(axis=2, dtype=np.uint64)
+            keys ^= np.uint64(tag) * np.uint64(0x9E3779B97F4A7C15)
+            keys ^= keys >> np.uint64(31)
+            keys *= np.uint64(0xBF58476D1CE4E5B9)
+            keys ^= keys >> np.uint64(29)
+        return keys.view(np.int64)
+
+
+def bucket_pairs(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
+                 max_bucket: int) -> set[tuple[int, int]]:
+    """Owner pairs (i < j, different groups) that share a bucket key.
+
+    Args:
+        keys: (n, bands) bucket keys, one row per window.
+        owners: (n,) the sentence each window belongs to.
+        groups: (n,) the document of each window; pairs within one document are skipped.
+        max_bucket: buckets holding more owners than this are paired as a star (each
+            owner with the first) rather than quadratically.
+    """
+    if not len(keys):
+        return set()
+    bands = keys.shape[1]
+    flat_keys = keys.reshape(-1)
+    order = np.argsort(flat_keys)
+    k = flat_keys[order]
+    same_as_next = k[1:] == k[:-1]
+    if not same_as_next.any():
+        return set()
+    # Keep only entries whose key occurs more than once (most keys are unique).
+    in_run = np.zeros(len(k), dtype=bool)
+    in_run[:-1] |= same_as_next
+    in_run[1:] |= same_as_next
+    picked = order[in_run]
+    k = k[in_run]
+    o = owners[picked // bands]
+    g = groups[picked // bands]
+    boundaries = np.flatnonzero(k[1:] != k[:-1]) + 1
+    starts = np.concatenate(([0], boundaries)).tolist()
+    ends = np.concatenate((boundaries, [len(k)])).tolist()
+    o_list, g_list = o.tolist(), g.tolist()
+    pairs: set[tuple[int, int]] = set()
+    for s, e in zip(starts, ends, strict=True):
+        members = dict(zip(o_list[s:e], g_list[s:e], strict=True))
+        if len(members) < 2:
+            continue
+        items = sorted(members.items())
+        if len(items) > max_bucket:
+            # A passage that many sentences share: link each to the first, not all pairs
+            # (the threads join them all the same).
+            items = items[:1] + [(o, g) for o, g in items[1:] if g != items[0][1]]
+            oi = items[0][0]
+            pairs.update((oi, oj) for oj, _ in items[1:])
+            continue
+        for x, (oi, gi) in enumerate(items):
+            for oj, gj in items[x + 1:]:
+                if gi != gj:
+                    pairs.add((oi, oj))
+    return pairs
