@@ -20,6 +20,9 @@ from .model import Boilerplate, Span
 from .tokens import words
 
 EDGE_LINES = 6  # how far into the head and the foot of an article furniture is looked for
+# Furniture and titles are short: a longer line is body text, and is never tokenised here
+# (a 5 MB line without a newline would otherwise be split into words five times over).
+MAX_FURNITURE_CHARS = 2000
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _URL_LINE = re.compile(r"^\W{0,3}(?:[\w ]{1,30}:\s*)?<?(?:https?://|www\.)\S+>?\s*$", re.I)
 _BRACKETED = re.compile(r"^\s*[\[(][^\])]{1,40}[\])]\s*$")
@@ -50,7 +53,10 @@ def lines(text: str, start: int = 0) -> list[Line]:
 
 
 def line_key(line: str) -> str:
-    """A line folded for comparison across articles (case, bullets, spacing, punctuation)."""
+    """A line folded for comparison across articles (case, bullets, spacing, punctuation);
+    empty for a line too long to be furniture."""
+    if len(line) > MAX_FURNITURE_CHARS:
+        return ""
     return " ".join(w.norm for w in words(_BULLET.sub("", line)))
 
 
@@ -72,6 +78,8 @@ def count_edge_keys(texts: Iterable[tuple[str, int]]) -> Counter[str]:
 
 def shape_reason(line: str, patterns: Sequence[re.Pattern[str]] = ()) -> str | None:
     """Why a line looks like furniture wherever it stands, or None."""
+    if len(line) > MAX_FURNITURE_CHARS:
+        return None
     for pattern in patterns:
         if pattern.fullmatch(line):
             return "configured pattern"
@@ -79,6 +87,8 @@ def shape_reason(line: str, patterns: Sequence[re.Pattern[str]] = ()) -> str | N
         return "source or link line"
     if _BRACKETED.match(line):
         return "bracketed label"
+    if line.count(" ") > 12:  # too long for any of the shapes below
+        return None
     n_words = len(words(line))
     letters = [c for c in line if c.isalpha()]
     if letters and n_words <= 5 and all(c.isupper() for c in letters) and len(letters) > 1:
@@ -91,6 +101,8 @@ def shape_reason(line: str, patterns: Sequence[re.Pattern[str]] = ()) -> str | N
 
 
 def _edge_reason(line: Line, repeats: Counter[str], min_repeats: int) -> str | None:
+    if len(line.text) > MAX_FURNITURE_CHARS:
+        return None
     key = line_key(line.text)
     if key and repeats.get(key, 0) >= min_repeats:
         return f"repeated at the edge of {repeats[key]} articles"
@@ -101,7 +113,8 @@ def _edge_reason(line: Line, repeats: Counter[str], min_repeats: int) -> str | N
 
 
 def _is_title_like(line: Line) -> bool:
-    return len(words(line.text)) <= 20 and not _TERMINAL.search(line.text)
+    return (len(line.text) <= MAX_FURNITURE_CHARS and len(words(line.text)) <= 20
+            and not _TERMINAL.search(line.text))
 
 
 def find_boilerplate(text: str, repeats: Counter[str], start: int = 0,

@@ -143,23 +143,40 @@ def duplicate_pairs(sets: Sequence[np.ndarray], settings: Settings
 
 
 def edge_repeats(raws: Sequence[RawArticle], settings: Settings) -> bp.Counter[str]:
-    """In how many *different* articles each head or foot line occurs.
+    """In how many articles each head or foot line occurs, counting copies of one story
+    as one article.
 
-    Copies of one story share their first and last paragraphs; those are news, not
-    furniture. So articles are first grouped by near-duplication of their raw text, and a
-    line counts once per group.
+    Copies of a story share their first and last paragraphs; those are news, not
+    furniture. So a line found in several articles counts as repeated only when at least
+    one of them is not a near-duplicate of the first (compared on their raw text, and
+    only for the few lines that are found more than once).
     """
-    sets = [shingle_hashes([w.key for w in words(r.text, r.front_matter_end)],
-                           settings.shingle_size) for r in raws]
-    uf = UnionFind()
-    for i in range(len(raws)):
-        uf.find(i)
-    for i, j, *_ in duplicate_pairs(sets, settings):
-        uf.union(i, j)
+    holders: dict[str, list[int]] = {}
+    for i, r in enumerate(raws):
+        for key in {bp.line_key(line.text) for line in bp.edge_lines(r.text, r.front_matter_end)}:
+            if key:
+                holders.setdefault(key, []).append(i)
+    shingles: dict[int, np.ndarray] = {}
+
+    def raw_shingles(i: int) -> np.ndarray:
+        if i not in shingles:
+            r = raws[i]
+            shingles[i] = shingle_hashes([w.key for w in words(r.text, r.front_matter_end)],
+                                         settings.shingle_size)
+        return shingles[i]
+
+    def copies(i: int, j: int) -> bool:
+        jac, cont = jaccard_containment(raw_shingles(i), raw_shingles(j))
+        return jac >= settings.dup_jaccard or cont >= settings.dup_containment
+
     counts: bp.Counter[str] = bp.Counter()
-    for group in uf.groups():
-        counts.update(set().union(*(bp.count_edge_keys([(raws[i].text, raws[i].front_matter_end)])
-                                    for i in group)))
+    for key, docs in holders.items():
+        if len(docs) == 1:
+            counts[key] = 1
+        elif any(not copies(docs[0], j) for j in docs[1:]):
+            counts[key] = len(docs)
+        else:
+            counts[key] = 1
     return counts
 
 

@@ -75,12 +75,16 @@ def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     end = len(text) if end is None else end
     out = []
     for m in _WORD.finditer(text, start, end):
-        raw = m.group()
-        norm = normalize(raw)
-        key = word_key(norm)
-        common = raw[0].islower() and norm not in FUNCTION_WORDS and not _NUMERIC(key)
+        norm, key, common = _token(m.group())
         out.append(Word(norm, key, m.start(), m.end(), common))
     return out
+
+
+@lru_cache(maxsize=500_000)
+def _token(raw: str) -> tuple[str, str, bool]:
+    norm = normalize(raw)
+    key = word_key(norm)
+    return norm, key, raw[0].islower() and norm not in FUNCTION_WORDS and not _NUMERIC(key)
 
 
 def is_content(norm: str) -> bool:
