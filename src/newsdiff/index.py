@@ -22,7 +22,7 @@ from datasketch.lsh import _optimal_param
 
 from . import boilerplate as bp
 from .align import align
-from .compare import Analyzed, analyze, newsdiff_version, window_keys
+from .compare import PREFILTER_SHARED, Analyzed, analyze, newsdiff_version, window_keys
 from .config import Settings
 from .corpus import RawArticle, discover, load_manifest, read_article
 from .divergence import find_divergences
@@ -34,7 +34,8 @@ from .threads import doc_order_key
 from .tokens import words
 
 Progress = Callable[[str, int, int], None]
-MAX_CANDIDATE_DOCS = 200  # documents fetched for one check, most bucket hits first
+MAX_CANDIDATE_DOCS = 100  # documents fetched for one check, most bucket hits first
+MAX_CANDIDATES_PER_SENTENCE = 25  # indexed sentences aligned with each new sentence
 
 
 def index_meta(settings: Settings) -> dict[str, Any]:
@@ -122,25 +123,22 @@ def to_record(sk: Sketched) -> DocRecord:
             "published": doc.published, "format": doc.format, "encoding": doc.encoding}
     return DocRecord(doc.id, doc.sha256, doc.text, meta,
                      tuple((b.span.start, b.span.end, b.reason) for b in doc.boilerplate),
-                     tuple((s.start, s.end) for s in doc.sentences), bytes(buf))
+                     tuple((s.start, s.end) for s in doc.sentences), bytes(buf),
+                     sk.shingles.astype("<u4").tobytes())
 
 
-def from_record(rec: DocRecord) -> Analyzed:
-    """An analysed document rebuilt from its record (no re-segmentation)."""
+def record_document(rec: DocRecord) -> Document:
+    """The Document a record describes (its sentences as spans, not yet tokenised)."""
     text = rec.text
-    sentences = tuple(Span(rec.id, s, e, text[s:e]) for s, e in rec.sentences)
-    doc = Document(
+    return Document(
         id=rec.id, path=rec.meta.get("path") or rec.id, text=text,
         format=rec.meta.get("format", "txt"), encoding=rec.meta.get("encoding", "utf-8"),
         sha256=rec.sha256, title=rec.meta.get("title"), source=rec.meta.get("source"),
         published=rec.meta.get("published"),
         boilerplate=tuple(Boilerplate(Span(rec.id, s, e, text[s:e]), r)
                           for s, e, r in rec.boilerplate),
-        sentences=sentences,
+        sentences=tuple(Span(rec.id, s, e, text[s:e]) for s, e in rec.sentences),
     )
-    sent_words = tuple(tuple(words(text, s.start, s.end)) for s in sentences)
-    doc = Document(**{**doc.__dict__, "word_count": sum(len(w) for w in sent_words)})
-    return Analyzed(doc, sent_words)
 
 
 def furniture_keys(doc: Document) -> set[str]:
@@ -270,23 +268,33 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
     new_sents_of_key: dict[int, set[int]] = defaultdict(set)
     for key, sent in sk.buckets:
         new_sents_of_key[key].add(sent)
-    doc_votes: Counter[str] = Counter()
-    pairs: set[tuple[str, int, int]] = set()
+    doc_votes: Counter[str] = Counter()  # document-bucket hits
+    doc_hits: Counter[str] = Counter()  # sentence-bucket hits
+    pair_votes: Counter[tuple[str, int, int]] = Counter()
     for key, doc_id, sent in hits:
         if doc_id == raw.id:
             continue
-        doc_votes[doc_id] += 1
         if sent < 0:
+            doc_votes[doc_id] += 1
             continue
+        doc_hits[doc_id] += 1
         for mine in new_sents_of_key[key]:
             if mine >= 0:
-                pairs.add((doc_id, sent, mine))
-    chosen = sorted(doc_votes, key=lambda d: (-doc_votes[d], d))[:MAX_CANDIDATE_DOCS]
-    others = {rec.id: from_record(rec) for rec in store.get(chosen)}
+                pair_votes[(doc_id, sent, mine)] += 1
+    # The indexed sentences most often in a bucket with each new sentence are aligned;
+    # documents come from the document buckets and from those sentences.
+    per_sentence: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for (doc_id, sent, mine), n in pair_votes.items():
+        per_sentence[mine].append((-n, doc_id, sent))
+    pairs = sorted((doc_id, sent, mine) for mine, ranked in per_sentence.items()
+                   for _, doc_id, sent in sorted(ranked)[:MAX_CANDIDATES_PER_SENTENCE])
+    wanted = {d for d, n in doc_votes.items() if n} | {doc_id for doc_id, _, _ in pairs}
+    chosen = sorted(wanted, key=lambda d: (-doc_votes[d] - doc_hits[d], d))[:MAX_CANDIDATE_DOCS]
+    records = {rec.id: rec for rec in store.get(chosen)}
+    others = {doc_id: record_document(rec) for doc_id, rec in records.items()}
     duplicates = []
     for doc_id in sorted(others):
-        other = others[doc_id]
-        theirs = shingle_hashes(other.body_norms, settings.shingle_size)
+        theirs = np.frombuffer(records[doc_id].shingles, dtype="<u4").astype(np.uint32)
         jac, cont = jaccard_containment(theirs, sk.shingles)
         kind = None
         if jac >= 1.0:
@@ -298,22 +306,26 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
         if kind:
             duplicates.append(Duplicate(doc_id, raw.id, round(jac, 4), round(cont, 4), kind))
     found: list[Match] = []
-    for doc_id, sent, mine in sorted(pairs):
+    mine_keys = [frozenset(w.key for w in ws) for ws in item.sentence_words]
+    for doc_id, sent, mine in pairs:
         other = others.get(doc_id)
         if other is None:
             continue
-        al = align(other.doc.text, other.sentence_words[sent], raw.text,
-                   item.sentence_words[mine], settings)
+        span = other.sentences[sent]
+        wa = words(other.text, span.start, span.end)
+        if len(mine_keys[mine] & {w.key for w in wa}) < PREFILTER_SHARED:
+            continue
+        wb = item.sentence_words[mine]
+        al = align(other.text, wa, raw.text, wb, settings)
         if al is None:
             continue
-        wa, wb = other.sentence_words[sent], item.sentence_words[mine]
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
         sb, eb = wb[al.b_words[0]].start, wb[al.b_words[1] - 1].end
-        found.append(Match("", Span(doc_id, sa, ea, other.doc.text[sa:ea]),
+        found.append(Match("", Span(doc_id, sa, ea, other.text[sa:ea]),
                            Span(raw.id, sb, eb, raw.text[sb:eb]), sent, mine, al.score,
                            al.kind, al.ops))
     order = {d: k for k, d in enumerate(sorted(others, key=lambda d: doc_order_key(
-        others[d].doc)))}
+        others[d])))}
     found.sort(key=lambda m: (m.b_sentence, order[m.a.doc], m.a.start))
     matches = [Match(f"m{k}", m.a, m.b, m.a_sentence, m.b_sentence, m.score, m.kind, m.ops)
                for k, m in enumerate(found, 1)]
@@ -323,13 +335,13 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
     repeats = tuple(Repeat(item.doc.sentences[s], tuple(ms))
                     for s, ms in sorted(by_sentence.items()))
     new = tuple(s for k, s in enumerate(item.doc.sentences) if k not in by_sentence)
-    docs = {d: others[d].doc for d in others}
+    docs = dict(others)
     docs[raw.id] = item.doc
     divergences = tuple(find_divergences(matches, [], docs))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     used = {m.a.doc for m in matches} | {d.a for d in duplicates}
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences,
-                       {d: others[d].doc for d in sorted(used)})
+                       {d: others[d] for d in sorted(used)})
 
 
 def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> None:

@@ -9,6 +9,7 @@ Backends are chosen by URL: ``sqlite:///path/index.sqlite`` or ``redis://host:po
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from collections.abc import Iterable, Sequence
@@ -33,12 +34,14 @@ class DocRecord:
     boilerplate: tuple[tuple[int, int, str], ...]
     sentences: tuple[tuple[int, int], ...]
     minhash: bytes
+    shingles: bytes = b""  # the body's distinct shingle hashes (uint32), for exact Jaccard
 
     def pack(self) -> bytes:
         """The record as compressed bytes."""
         body = {"id": self.id, "sha256": self.sha256, "text": self.text, "meta": self.meta,
                 "boilerplate": [list(b) for b in self.boilerplate],
-                "sentences": [list(s) for s in self.sentences]}
+                "sentences": [list(s) for s in self.sentences],
+                "shingles": base64.b64encode(self.shingles).decode("ascii")}
         return zlib.compress(json.dumps(body, ensure_ascii=False).encode("utf-8"), 6)
 
     @classmethod
@@ -47,7 +50,8 @@ class DocRecord:
         body = json.loads(zlib.decompress(blob).decode("utf-8"))
         return cls(body["id"], body["sha256"], body["text"], body["meta"],
                    tuple((s, e, r) for s, e, r in body["boilerplate"]),
-                   tuple((s, e) for s, e in body["sentences"]), minhash)
+                   tuple((s, e) for s, e in body["sentences"]), minhash,
+                   base64.b64decode(body.get("shingles", "")))
 
 
 class IndexStore(Protocol):
