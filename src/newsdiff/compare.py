@@ -297,7 +297,7 @@ def sentence_candidates(items: Sequence[Analyzed], settings: Settings
 
 def window_num_perm(settings: Settings) -> int:
     """Sentence windows hold a handful of shingles: fewer permutations sketch them well."""
-    return max(16, settings.num_perm // 4)
+    return max(16, settings.num_perm // 8)
 
 
 def find_matches(items: Sequence[Analyzed], settings: Settings,
