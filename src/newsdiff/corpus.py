@@ -7,6 +7,7 @@ manifest (``manifest.toml`` in the article's folder), front matter, HTML metadat
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
@@ -15,11 +16,16 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import InputError
 
 MANIFEST_NAME = "manifest.toml"
+OUTPUT_MARKER = ".newsdiff-output"  # output.MARKER: a report folder newsdiff wrote
+MAX_META_CHARS = 1000  # titles and sources longer than this are not metadata
+MAX_MANIFEST_BYTES = 10 * 1024 * 1024
+# Publication dates outside these years are typing mistakes ("0216-11-07"), not news.
+FIRST_YEAR, LAST_YEAR = 1600, 2200
 ARTICLE_SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html",
                     ".htm": "html"}
 META_KEYS = ("title", "source", "published")
@@ -38,6 +44,10 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"),
+               (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"))
 
 
 @dataclass(frozen=True)
@@ -75,15 +85,15 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
             raise InputError(str(raw), f"cannot access: {exc.strerror or exc}") from None
         if stat.S_ISDIR(st.st_mode):
             for path in _walk(root):
-                found.append((path, path.relative_to(root).as_posix()))
+                found.append((path, display_name(path.relative_to(root).as_posix())))
         else:
-            found.append((root, root.name))
+            found.append((root, display_name(root.name)))
     ids = [i for _, i in found]
     if len(set(ids)) != len(ids):
         # Collisions between inputs: fall back to paths relative to their common folder.
         resolved = [p.resolve() for p, _ in found]
         common = Path(os.path.commonpath([str(p.parent) for p in resolved]))
-        found = [(p, r.relative_to(common).as_posix())
+        found = [(p, display_name(r.relative_to(common).as_posix()))
                  for (p, _), r in zip(found, resolved, strict=True)]
         seen: set[str] = set()
         unique = []
@@ -100,12 +110,57 @@ def _walk(root: Path) -> Iterator[Path]:
         raise InputError(str(exc.filename or root), f"cannot list folder: {exc.strerror}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # Hidden folders, and report folders newsdiff wrote (a report kept inside the
+        # corpus must not be read back as articles on the next run).
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and not os.path.lexists(os.path.join(dirpath, d, OUTPUT_MARKER)))
         for name in sorted(filenames):
             if name.startswith(".") or name == MANIFEST_NAME:
                 continue
             if Path(name).suffix.lower() in ARTICLE_SUFFIXES:
                 yield Path(dirpath) / name
+
+
+def display_name(name: str) -> str:
+    """A file name as text that can be written as UTF-8: bytes that are not UTF-8 (which
+    os.fsdecode keeps as lone surrogates) become backslash escapes ("caf\\xe9.txt")."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading, refusing named pipes, devices and sockets before
+    a read could block or never end.
+
+    Raises:
+        OSError: the file cannot be opened or is not a regular file (EINVAL, with the kind
+            of file in `strerror`).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((what for test, what in _FILE_KINDS if test(mode)), "a special file")
+            raise OSError(errno.EINVAL, f"{kind}, not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_problem(path: Path, exc: OSError) -> str:
+    """What went wrong opening or reading an article file, in a few words."""
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            return f"broken symbolic link (to {display_name(os.readlink(path))})"
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return f"cannot read: {exc.strerror or exc}"
 
 
 def decode(data: bytes, path: str) -> tuple[str, str]:
@@ -164,24 +219,19 @@ def read_article(path: Path, doc_id: str, max_bytes: int,
     Raises:
         InputError: the file cannot be read, is too large, empty, binary or undecodable.
     """
-    label = str(path)
+    label = display_name(str(path))
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
+                # Refused before reading, so a huge file costs no memory.
                 raise InputError(label, f"file too large ({size:,} bytes; the limit is "
                                         f"{max_bytes:,}, see max_file_mb)")
             data = handle.read(max_bytes + 1)
     except InputError:
         raise
-    except FileNotFoundError:
-        raise InputError(label, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(label, "is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(label, "permission denied") from None
     except OSError as exc:
-        raise InputError(label, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(label, read_problem(path, exc)) from None
     if len(data) > max_bytes:
         raise InputError(label, f"file too large (over {max_bytes:,} bytes, see max_file_mb)")
     text, encoding = decode(data, label)
@@ -241,7 +291,8 @@ def extract_html(html: str, label: str) -> tuple[str, dict[str, str]]:
     for ours, theirs in (("title", "title"), ("published", "date"), ("source", "sitename")):
         value = data.get(theirs)
         if isinstance(value, str) and value.strip():
-            meta[ours] = value.strip()
+            # A page's own metadata is taken as far as it is plausible, not refused.
+            meta[ours] = _CONTROL.sub(" ", value.strip())[:MAX_META_CHARS]
     return text + "\n" if text else "", meta
 
 
@@ -264,29 +315,69 @@ def front_matter(text: str, label: str) -> tuple[int, dict[str, str]]:
                "published": "published", "date": "published"}
     for key, value in data.items():
         ours = aliases.get(str(key).lower())
-        if ours and value is not None and ours not in meta:
-            meta[ours] = value.isoformat() if isinstance(value, (dt.date,)) else str(value)
+        if not ours or value is None or ours in meta:
+            continue
+        # Only plain values: a list or mapping here is not a title, and turning one made
+        # of YAML aliases into text could take exponential time and memory.
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, dt.date)):
+            raise InputError(label, f"front matter {key}: must be a single value, not "
+                                    f"{type(value).__name__}")
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        meta[ours] = text if ours == "published" else meta_text(text, label,
+                                                                f"front matter {key}")
     return found.end(), meta
 
 
+def meta_text(value: str, label: str, what: str) -> str:
+    """A title or source checked for plausibility: one line of at most MAX_META_CHARS.
+
+    Raises:
+        InputError: too long, or holding control characters.
+    """
+    if len(value) > MAX_META_CHARS:
+        raise InputError(label, f"{what}: longer than {MAX_META_CHARS} characters")
+    if _CONTROL.search(value):
+        raise InputError(label, f"{what}: holds control characters")
+    return value
+
+
 def normalize_date(value: Any, label: str) -> str:
-    """An ISO date (YYYY-MM-DD) from a date, a datetime, or text a date parser reads."""
+    """An ISO date (YYYY-MM-DD) from a date, a datetime, or text naming an absolute date
+    ("2016-11-19", "2016-11-19T10:00:00Z", "19 Nov 2016"; never "yesterday", which would
+    make the result depend on the day it runs).
+
+    Raises:
+        InputError: not a date, or a year outside FIRST_YEAR..LAST_YEAR.
+    """
     if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        pass
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    else:
+        text = str(value).strip()
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        date = _parse_date(text) if len(text) <= 100 else None
+        if date is None:
+            raise InputError(label, f"cannot read the publication date {shown!r}")
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise InputError(label, f"publication date {date.isoformat()} is not plausible (the "
+                                f"year must be from {FIRST_YEAR} to {LAST_YEAR})")
+    return date.isoformat()
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+        try:
+            found = parse(text)
+        except ValueError:
+            continue
+        return found.date() if isinstance(found, dt.datetime) else found
     import dateparser
 
     parsed = dateparser.parse(text, settings={"STRICT_PARSING": True,
-                                              "REQUIRE_PARTS": ["day", "month", "year"]})
-    if parsed is None:
-        raise InputError(label, f"cannot read the publication date {text!r}")
-    return parsed.date().isoformat()
+                                              "REQUIRE_PARTS": ["day", "month", "year"],
+                                              "PARSERS": ["custom-formats", "absolute-time"]})
+    return parsed.date() if parsed is not None else None
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, str]]:
@@ -305,12 +396,21 @@ def load_manifest(folder: Path) -> dict[str, dict[str, str]]:
     path = folder / MANIFEST_NAME
     if not path.is_file():
         return {}
+    label = display_name(str(path))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read manifest: {exc}") from None
+        with open_regular(path) as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise InputError(label, f"cannot read manifest: {exc.strerror or exc}") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise InputError(label, f"manifest larger than {MAX_MANIFEST_BYTES:,} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(label, f"manifest is not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), f"invalid TOML: {exc}") from None
+        raise InputError(label, f"invalid TOML: {exc}") from None
+    path = Path(label)
     articles = data.get("articles", {})
     if not isinstance(articles, dict):
         raise InputError(str(path), "[articles] must be a table of tables")
@@ -327,10 +427,10 @@ def load_manifest(folder: Path) -> dict[str, dict[str, str]]:
                     raise InputError(str(path), f"articles.{name!r}: published must be a date")
                 meta[key] = normalize_date(value, str(path))
             elif key in META_KEYS:
-                if not isinstance(value, str) or len(value) > 1000:
+                if not isinstance(value, str):
                     raise InputError(str(path), f"articles.{name!r}: {key} must be a string "
-                                                "of at most 1000 characters")
-                meta[key] = value
+                                                f"of at most {MAX_META_CHARS} characters")
+                meta[key] = meta_text(value, str(path), f"articles.{name!r}: {key}")
         out[name] = meta
     return out
 

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_FAIL = 1  # `check` found what --fail-on names
 EXIT_USAGE = 2  # usage or input error
+
+# Characters that would break a one-line message or cannot be written as UTF-8: control
+# characters, line and paragraph separators, and the lone surrogates that stand for the
+# undecodable bytes of a file name (os.fsdecode's surrogateescape).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name
+        return f"\\x{code - 0xDC00:02x}"
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """`text` on one line and encodable as UTF-8: control characters, line separators and
+    undecodable file-name bytes written as backslash escapes ("a\\nb", "caf\\xe9")."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 class NewsdiffError(Exception):
     """An error caused by input or usage; the CLI prints it as one line and exits 2."""
 
     exit_code = EXIT_USAGE
+
+    def __str__(self) -> str:
+        # A file name may hold a newline or bytes that are not UTF-8; the message must
+        # still be one printable line.
+        return printable(super().__str__())
 
 
 class InputError(NewsdiffError):

@@ -24,7 +24,15 @@ from . import boilerplate as bp
 from .align import align
 from .compare import PREFILTER_SHARED, Analyzed, analyze, newsdiff_version, window_keys
 from .config import Settings
-from .corpus import RawArticle, discover, load_manifest, read_article
+from .corpus import (
+    RawArticle,
+    discover,
+    display_name,
+    load_manifest,
+    open_regular,
+    read_article,
+    read_problem,
+)
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
@@ -162,7 +170,7 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:  # a named pipe must not block the build
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -193,7 +201,7 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         try:
             sha = _sha256(path)
         except OSError as exc:
-            problem = InputError(str(path), f"cannot read: {exc.strerror or exc}")
+            problem = InputError(display_name(str(path)), read_problem(path, exc))
             if not skip_bad:
                 raise problem from None
             report.skipped.append(str(problem))

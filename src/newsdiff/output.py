@@ -1,8 +1,18 @@
-"""Writing results atomically: a temporary name beside the target, then a rename."""
+"""Writing results atomically: a temporary name beside the target, then a rename.
+
+A report folder is written whole into a temporary sibling, then swapped with the old one
+in one step (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, undone on
+failure and repaired by the next run), so a run killed at any moment leaves either the
+previous report or the new one at ``--out``, never a mixture and never nothing.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,6 +20,20 @@ from pathlib import Path
 from .errors import NewsdiffError
 
 MARKER = ".newsdiff-output"  # written into every folder newsdiff owns
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _real(path: Path) -> Path:
+    """The path a symbolic link points to (so the link's target is updated, not the link
+    replaced by a plain file or folder)."""
+    return path.resolve() if path.is_symlink() else path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -18,13 +42,16 @@ def write_text_atomic(path: Path, text: str) -> None:
     Raises:
         NewsdiffError: the folder cannot be written or `path` is a folder.
     """
-    path = Path(path)
+    path = _real(Path(path))
     if path.is_dir():
         raise NewsdiffError(f"{path}: is a folder; give a file name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp makes the file private (0600); give it the mode a plain write would.
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
                 handle.flush()
@@ -40,18 +67,95 @@ def write_text_atomic(path: Path, text: str) -> None:
 def check_output_folder(out: Path) -> None:
     """Refuse an output folder that holds things newsdiff did not write.
 
+    A folder without newsdiff's marker is taken only when it is empty or holds nothing but
+    hidden files (a `.gitkeep`); a hidden folder such as `.git` makes it the user's.
+
     Raises:
         NewsdiffError: `out` is a file, or a non-empty folder without newsdiff's marker.
     """
+    out = _real(Path(out))
     if out.exists() and not out.is_dir():
         raise NewsdiffError(f"{out}: is a file, not a folder; give a folder for --out")
     if out.is_dir() and not (out / MARKER).exists():
-        foreign = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        try:
+            entries = sorted(out.iterdir())
+        except OSError as exc:
+            raise NewsdiffError(f"{out}: cannot list: {exc.strerror or exc}") from None
+        foreign = [p.name for p in entries
+                   if not p.name.startswith(".") or p.is_symlink() or not p.is_file()]
         if foreign:
             raise NewsdiffError(
                 f"{out}: folder holds files newsdiff did not write ({foreign[0]}, ...); "
                 "choose an empty or new folder for --out"
             )
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where that is not available.
+
+    Raises:
+        OSError: the swap failed for another reason.
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                 _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # an old kernel, or a file system that cannot exchange
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Remove what a killed run left beside `out` (its temporary folder, or the previous
+    report moved aside), restoring the previous report when `out` itself is missing."""
+    parent = out.parent
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:(\d+)\..+\.tmp|old-(\d+))")
+    try:
+        siblings = sorted(parent.iterdir())
+    except OSError:
+        return
+    for entry in siblings:
+        found = pattern.fullmatch(entry.name)
+        if not found or entry.is_symlink() or not entry.is_dir():
+            continue
+        pid = int(found.group(1) or found.group(2))
+        if pid == os.getpid() or _pid_alive(pid):
+            continue  # another run is writing
+        if found.group(2) and not out.exists() and (entry / MARKER).exists():
+            with contextlib.suppress(OSError):
+                os.replace(entry, out)  # killed between the two renames: put it back
+                continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _keep_hidden(out: Path, tmp: Path) -> None:
+    """Copy the hidden entries a user put into our folder (.gitkeep, .htaccess, .git)."""
+    for keep in sorted(out.iterdir()):
+        if not keep.name.startswith(".") or keep.name == MARKER:
+            continue
+        target = tmp / keep.name
+        if keep.is_symlink():
+            os.symlink(os.readlink(keep), target)
+        elif keep.is_dir():
+            shutil.copytree(keep, target, symlinks=True)
+        else:
+            shutil.copy2(keep, target)
 
 
 def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
@@ -63,13 +167,15 @@ def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
     Raises:
         NewsdiffError: `out` is not ours to replace, or cannot be written.
     """
-    out = Path(out)
+    out = _real(Path(out))
     check_output_folder(out)
     parent = out.parent if str(out.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-        tmp.chmod(0o755)
+        _clean_leftovers(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp",
+                                    dir=parent))
+        tmp.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise NewsdiffError(f"{out}: cannot write: {exc.strerror or exc}") from None
     try:
@@ -82,21 +188,30 @@ def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
                 target.write_text(content, encoding="utf-8", newline="\n")
         (tmp / MARKER).write_text("This folder is written by newsdiff and replaced on "
                                   "every run.\n", encoding="utf-8")
-        # Keep dotfiles the user put there (.gitkeep and the like).
         if out.is_dir():
-            for keep in out.iterdir():
-                if keep.name.startswith(".") and keep.name != MARKER and keep.is_file():
-                    shutil.copy2(keep, tmp / keep.name)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _keep_hidden(out, tmp)
+        _swap_in(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise NewsdiffError(f"{out}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished folder `tmp` at `out`; the previous `out` is removed after."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous report
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
