@@ -135,6 +135,7 @@ def make(out: Path, n: int, seed: int) -> dict:
     texts: dict[str, str] = {}
     clusters: dict[str, list[str]] = {}
     reused = []
+    copies = []
     for k in range(n):
         name = f"a{k:06d}.txt"
         header = f"• {rng.choice(sources)}"
@@ -146,6 +147,7 @@ def make(out: Path, n: int, seed: int) -> dict:
             paragraphs = docs[src]
             text = render(paragraphs, header, footer)
             clusters[src].append(name)
+            copies.append({"src": src, "dst": name, "kind": "exact"})
         elif originals and roll < 0.08:  # near-duplicate
             src = rng.choice(originals)
             paragraphs = docs[src]
@@ -153,6 +155,7 @@ def make(out: Path, n: int, seed: int) -> dict:
             text = render([[edit_words(" ".join(p), share, rng)] for p in paragraphs],
                           header, footer)
             clusters[src].append(name)
+            copies.append({"src": src, "dst": name, "kind": f"edited {share:.1%}"})
         elif originals and roll < 0.11:  # truncated copy
             src = rng.choice(originals)
             paragraphs = docs[src]
@@ -160,6 +163,7 @@ def make(out: Path, n: int, seed: int) -> dict:
             paragraphs = paragraphs[:keep]
             text = render(paragraphs, header, footer)
             clusters[src].append(name)
+            copies.append({"src": src, "dst": name, "kind": "truncated"})
         else:
             paragraphs = original(chain, rng)
             if originals and roll < 0.21:  # reuses reworded sentences of an earlier article
@@ -177,7 +181,7 @@ def make(out: Path, n: int, seed: int) -> dict:
         (out / name).write_text(text, encoding="utf-8")
     truth = {"n": n, "seed": seed,
              "clusters": sorted(sorted(c) for c in clusters.values() if len(c) > 1),
-             "reused": reused}
+             "copies": copies, "reused": reused}
     (out / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     return truth
 

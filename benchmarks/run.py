@@ -153,6 +153,8 @@ def main() -> None:
     parser.add_argument("--check-size", type=int, default=10000)
     parser.add_argument("--large", action="store_true",
                         help="also measure check against a 100,000-article index")
+    parser.add_argument("--samples", type=int, default=50,
+                        help="articles checked to measure check latency")
     parser.add_argument("--root", type=Path, default=HERE / "out")
     args = parser.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
@@ -174,7 +176,7 @@ def main() -> None:
     print(f"\n{'index N':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} {'check p50 ms':>13} "
           f"{'p95 ms':>7} {'CLI s':>6}")
     for n in check_sizes:
-        c = bench_check(n, args.root)
+        c = bench_check(n, args.root, args.samples)
         print(f"{c['n']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
               flush=True)

@@ -1,0 +1,44 @@
+"""Smoke runs of the benchmark scripts, so they cannot rot (figures printed, not asserted:
+the targets are measured by `benchmarks/run.py` on a quiet machine)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_make_corpus_plants_relations_deterministically(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), str(tmp_path / name),
+                        "-n", "60", "--seed", "3"], check=True, capture_output=True)
+    truth = json.loads((tmp_path / "a" / "truth.json").read_text(encoding="utf-8"))
+    assert truth == json.loads((tmp_path / "b" / "truth.json").read_text(encoding="utf-8"))
+    files = sorted((tmp_path / "a").glob("*.txt"))
+    assert len(files) == 60
+    assert all((tmp_path / "b" / f.name).read_bytes() == f.read_bytes() for f in files)
+    truncated = {c["dst"] for c in truth["copies"] if c["kind"] == "truncated"}
+    words = [len(f.read_text(encoding="utf-8").split()) for f in files
+             if f.name not in truncated]
+    assert min(words) >= 300 and max(words) <= 1300  # 300-1,200 words, plus a reworded few
+    assert truth["clusters"] and truth["reused"]
+    assert {c["kind"].split()[0] for c in truth["copies"]} <= {"exact", "edited", "truncated"}
+
+
+def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "200",
+                           "--check-size", "200", "--samples", "5", "--root", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    print(proc.stdout)
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:3] == ["N", "wall", "s"]
+    row = lines[1].split()
+    assert row[0] == "200" and len(row) == 11
+    dup_precision, dup_recall, reuse_recall = map(float, row[6:9])
+    assert 0 <= dup_precision <= 1 and 0 <= dup_recall <= 1 and 0 <= reuse_recall <= 1
+    check_row = [line for line in lines if line.strip().startswith("200 ")][-1].split()
+    assert len(check_row) == 7
