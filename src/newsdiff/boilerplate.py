@@ -29,6 +29,12 @@ _BRACKETED = re.compile(r"^\s*[\[(][^\])]{1,40}[\])]\s*$")
 _CREDIT = re.compile(r"(?:\s/\s|©|\((?:photo|image)\)|^(?:photo|image|credit|pictured)\b)",
                      re.I)
 _BULLET = re.compile(r"^\s*[•·▪■◆\-*>|]+\s*")
+# Raw HTML in a Markdown or text file: a line of nothing but tags or comments, and whole
+# script/style/iframe blocks (bounded, so an unclosed tag costs no more than its limit).
+_TAG_LINE = re.compile(r"(?:(?:<[!/?]?[A-Za-z][^<>]{0,500}>|<!--.{0,500}?-->)\s*)+", re.S)
+_MARKUP_BLOCK = re.compile(
+    r"<(script|style|iframe|noscript|object|template|svg)\b[^>]{0,500}>.{0,20000}?</\1\s*>",
+    re.I | re.S)
 
 
 class Line(NamedTuple):
@@ -87,6 +93,8 @@ def shape_reason(line: str, patterns: Sequence[re.Pattern[str]] = ()) -> str | N
         return "source or link line"
     if _BRACKETED.match(line):
         return "bracketed label"
+    if line.startswith("<") and _TAG_LINE.fullmatch(line):
+        return "HTML markup"
     if line.count(" ") > 12:  # too long for any of the shapes below
         return None
     n_words = len(words(line))
@@ -136,6 +144,8 @@ def find_boilerplate(text: str, repeats: Counter[str], start: int = 0,
         reason = shape_reason(line.text, patterns)
         if reason:
             reasons[i] = reason
+    for i in _markup_block_lines(text, start, all_lines):
+        reasons[i] = "HTML markup"
     title: Line | None = None
     limit = min(EDGE_LINES, len(all_lines))
     for i in range(limit):  # head: furniture and at most one title line, then the body
@@ -161,6 +171,22 @@ def find_boilerplate(text: str, repeats: Counter[str], start: int = 0,
     if title is not None and any(b.span.start == title.start for b in spans):
         title = None
     return spans, title
+
+
+def _markup_block_lines(text: str, start: int, all_lines: Sequence[Line]) -> list[int]:
+    """Indexes of the lines inside raw script, style or iframe blocks (never news)."""
+    if "<" not in text:
+        return []
+    blocks = [(m.start(), m.end()) for m in _MARKUP_BLOCK.finditer(text, start)]
+    if not blocks:
+        return []
+    out, k = [], 0
+    for i, line in enumerate(all_lines):
+        while k < len(blocks) and blocks[k][1] <= line.start:
+            k += 1
+        if k < len(blocks) and blocks[k][0] < line.end:
+            out.append(i)
+    return out
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:

@@ -8,7 +8,7 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,11 +17,28 @@ from typing import Any
 
 from .compare import newsdiff_version
 from .config import Settings
-from .corpus import MANIFEST_NAME, RawArticle, decode, load_manifest, read_article
+from .corpus import (
+    ARTICLE_SUFFIXES,
+    MANIFEST_NAME,
+    RawArticle,
+    decode,
+    discover,
+    display_name,
+    load_manifest,
+    open_regular,
+    read_article,
+)
 from .errors import InputError, NewsdiffError
-from .index import CheckResult, check_article, ensure_compatible, index_document
+from .index import (
+    CheckResult,
+    build_index,
+    check_article,
+    ensure_compatible,
+    index_document,
+)
 from .model import CHECK_SCHEMA, Span, to_jsonable
 from .store import IndexStore
+from .store_redis import redact_url
 
 FAIL_ON = ("duplicate", "overlap", "divergence")
 STDIN = "-"
@@ -51,8 +68,9 @@ def read_new_article(name: str, settings: Settings, options: dict[str, str] | No
                           hashlib.sha256(data).hexdigest(), meta)
     path = Path(name)
     if path.is_dir():
-        raise InputError(name, "is a folder; give article files to check")
-    return read_article(path, name, max_bytes, load_manifest(path.parent), options)
+        raise InputError(display_name(name), "is a folder; give article files to check")
+    return read_article(path, display_name(name), max_bytes, load_manifest(path.parent),
+                        options)
 
 
 def failures(result: CheckResult, fail_on: Sequence[str]) -> list[str]:
@@ -99,7 +117,7 @@ def result_dict(result: CheckResult, fail_on: Sequence[str]) -> dict[str, Any]:
 
 def check_json(results: Sequence[CheckResult], fail_on: Sequence[str], index_url: str) -> str:
     """The ``newsdiff.check/1`` document for a check run."""
-    body = {"schema": CHECK_SCHEMA, "version": newsdiff_version(), "index": index_url,
+    body = {"schema": CHECK_SCHEMA, "version": newsdiff_version(), "index": redact_url(index_url),
             "fail_on": list(fail_on), "results": [result_dict(r, fail_on) for r in results]}
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
@@ -158,8 +176,13 @@ def corpus_lock(corpus: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+_TOML_UNSAFE = re.compile("[\x00-\x1f\x7f\"\\\\]")
+
+
 def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A TOML basic string: quotes, backslashes and every control character escaped (TOML
+    allows none of them raw, DEL included)."""
+    return '"' + _TOML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value) + '"'
 
 
 def manifest_entry(name: str, meta: dict[str, str]) -> str:
@@ -195,10 +218,13 @@ def add_articles(names: Sequence[str], corpus: Path, store: IndexStore, settings
     """
     outcomes = []
     with corpus_lock(corpus):
+        load_manifest(corpus)  # a manifest we cannot read is never appended to
+        if store.read_meta() is None and discover([corpus]):
+            _index_first(corpus, store, settings)
         ensure_compatible(store, settings, create=True)
         for name in names:
+            target_name = "stdin.txt" if name == STDIN else _target_name(name)
             raw = read_new_article(name, settings, options)
-            target_name = "stdin.txt" if name == STDIN else Path(name).name
             target = corpus / target_name
             if target.exists() or target_name in store.documents():
                 raise NewsdiffError(f"{target}: the corpus already has an article of that "
@@ -215,6 +241,47 @@ def add_articles(names: Sequence[str], corpus: Path, store: IndexStore, settings
     return outcomes
 
 
+def _index_first(corpus: Path, store: IndexStore, settings: Settings) -> None:
+    """Index the articles already in a corpus before the first add, so the new article is
+    checked against them (not against an empty index)."""
+    try:
+        build_index(corpus, store, settings)
+    except InputError as exc:
+        raise InputError(exc.path, f"{exc.problem} (found while indexing {corpus} before "
+                                   "the first add; fix or remove the file, or run `newsdiff "
+                                   "index build --skip-bad`)") from None
+
+
+def _target_name(name: str) -> str:
+    """The file name an added article gets in the corpus.
+
+    Raises:
+        InputError: a name the corpus could not hold as an article (other suffixes and
+            hidden files are not read from a corpus folder; names that are not UTF-8 cannot
+            be recorded in the manifest).
+    """
+    base = Path(name).name
+    shown = display_name(name)
+    if display_name(base) != base:
+        raise InputError(shown, "file name is not valid UTF-8; rename the file first")
+    if base.startswith(".") or Path(base).suffix.lower() not in ARTICLE_SUFFIXES:
+        kinds = ", ".join(sorted(ARTICLE_SUFFIXES))
+        raise InputError(shown, f"a corpus article must be a visible file named {kinds}; "
+                                "rename the file first")
+    return base
+
+
+def _copy_checked(name: str, target: Path, sha256: str) -> None:
+    """Copy the file that was checked; refuse when it changed since it was read."""
+    digest = hashlib.sha256()
+    with open_regular(Path(name)) as src, open(target, "wb") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+            dst.write(block)
+    if digest.hexdigest() != sha256:
+        raise InputError(display_name(name), "changed while it was being added; try again")
+
+
 def _add_one(name: str, raw: RawArticle, target: Path, corpus: Path, store: IndexStore,
              settings: Settings) -> None:
     manifest = corpus / MANIFEST_NAME
@@ -225,7 +292,7 @@ def _add_one(name: str, raw: RawArticle, target: Path, corpus: Path, store: Inde
         if name == STDIN:
             tmp_target.write_text(raw.text, encoding="utf-8")
         else:
-            shutil.copyfile(name, tmp_target)
+            _copy_checked(name, tmp_target, raw.sha256)
         meta = {k: v for k, v in raw.meta.items() if k in ("source", "published", "title")}
         text = (old_manifest or b"").decode("utf-8") + manifest_entry(target.name, meta)
         tmp_manifest.write_text(text, encoding="utf-8")

@@ -9,14 +9,30 @@ members), ``f:KEY`` (set of ids that have line KEY as furniture).
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
 from .store import FORMAT, DocRecord
 
 SEP = "\x1f"
+_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) masked, for messages and JSON output."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rsplit("@", 1)[1]
+        user = parts.username or ""
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return url
 
 
 class RedisStore:
@@ -25,11 +41,16 @@ class RedisStore:
     def __init__(self, url: str, prefix: str, create: bool) -> None:
         import redis
 
-        self.url = url
-        self.prefix = prefix.rstrip(":") + ":"
+        real_url = url
+        self.url = url = redact_url(url)  # messages never show the password
+        if not _PREFIX.fullmatch(prefix):
+            # A ":" would let one index's keys fall inside another's ("a" and "a:doc").
+            raise IndexStoreError(f"{url}: prefix {prefix!r} must be 1 to 100 letters, "
+                                  "digits, '_', '.' or '-'")
+        self.prefix = prefix + ":"
         try:
-            self.r = redis.Redis.from_url(url.split("?", 1)[0], socket_connect_timeout=3,
-                                          socket_timeout=30)
+            self.r = redis.Redis.from_url(real_url.split("?", 1)[0],
+                                          socket_connect_timeout=3, socket_timeout=30)
             self.r.ping()
         except ValueError as exc:
             raise IndexStoreError(f"{url}: bad Redis URL ({exc})") from None
