@@ -161,11 +161,13 @@ def load_settings(config: Path | None = None, cwd: Path | None = None,
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read config: {exc}") from None
         if path.name == "pyproject.toml":
-            table = data.get("tool", {}).get("newsdiff", {})
+            tool = data.get("tool")
+            table = tool.get("newsdiff", {}) if isinstance(tool, dict) else {}
             if not table:
                 continue
         else:
-            table = data.get("tool", {}).get("newsdiff", data)
+            tool = data.get("tool")
+            table = tool.get("newsdiff", data) if isinstance(tool, dict) else data
         origin = str(path)
         break
     if not isinstance(table, dict):
