@@ -838,6 +838,10 @@ class _Corpus:
                                dup.kind if dup else "overlap", min(sim, 1.0)))
         pairs.sort(key=lambda p: (-p.similarity, self.order[p.a], self.order[p.b]))
         self.pairs = pairs
+        self.pairs_of: dict[str, list] = {}  # document id → its pairs, for article pages
+        for p in pairs:
+            self.pairs_of.setdefault(p.a, []).append(p)
+            self.pairs_of.setdefault(p.b, []).append(p)
         self.pair_of = {(p.a, p.b): p for p in pairs}
         self.pair_page = {
             (p.a, p.b): f"pairs/{self.pages[p.a][9:-5]}--{self.pages[p.b][9:-5]}.html"
@@ -1372,7 +1376,7 @@ def article_page(corpus: _Corpus, doc: Document) -> ArticlePage:
     n = corpus.number[doc.id]
     prev_doc = corpus.docs[n - 2] if n > 1 else None
     next_doc = corpus.docs[n] if n < len(corpus.docs) else None
-    pairs = [p for p in corpus.pairs if doc.id in (p.a, p.b)]
+    pairs = corpus.pairs_of.get(doc.id, [])
     bp_reasons = Counter(b.reason for b in doc.boilerplate)
     return ArticlePage(
         chrome=_chrome(corpus, here, corpus.display_title(doc)[0]),
