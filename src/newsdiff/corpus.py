@@ -80,9 +80,14 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
         try:
             st = root.stat()
         except FileNotFoundError:
-            raise InputError(str(raw), "no such file or folder") from None
+            problem = "no such file or folder"
+            if root.is_symlink():
+                problem = f"broken symbolic link (to {display_name(os.readlink(root))})"
+            raise InputError(display_name(str(raw)), problem) from None
         except OSError as exc:
-            raise InputError(str(raw), f"cannot access: {exc.strerror or exc}") from None
+            problem = ("symbolic link loop" if exc.errno == errno.ELOOP
+                       else f"cannot access: {exc.strerror or exc}")
+            raise InputError(display_name(str(raw)), problem) from None
         if stat.S_ISDIR(st.st_mode):
             for path in _walk(root):
                 found.append((path, display_name(path.relative_to(root).as_posix())))
@@ -184,6 +189,9 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
         if data.startswith(magic):
             raise InputError(path, f"binary file ({what}), not text")
     if b"\x00" in data:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise InputError(path, f"binary file (NUL byte at offset {data.index(0)}), not text")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -199,6 +207,24 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     if best is None or best.chaos > 0.3:
         raise InputError(path, "cannot determine the text encoding")
     return str(best), best.encoding
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """(text, codec) when `data` reads as UTF-16 without a byte-order mark: NUL in every
+    other byte of mostly-Latin text (Windows "Unicode" text saved without a BOM)."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    half = len(data) // 2
+    for codec, zeros, other in (("utf-16-le", data[1::2], data[0::2]),
+                                ("utf-16-be", data[0::2], data[1::2])):
+        if zeros.count(0) >= 0.6 * half and other.count(0) == 0:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            if all(c.isprintable() or c in "\n\r\t" for c in text):
+                return text, codec
+    return None
 
 
 def _strict(data: bytes, codec: str, path: str) -> str:
