@@ -223,5 +223,32 @@ def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[W
     """
     if not words_a or not words_b:
         return None
-    return (_ordered(text_a, words_a, text_b, words_b, settings)
-            or _rephrased(text_a, words_a, text_b, words_b, settings))
+    # Both passes depend on argument order (LCS ties, the rephrase search walks `a`), so
+    # they run in one canonical order, and the rephrase search from both sides, so that
+    # swapping the inputs swaps the result exactly.
+    if _order_key(text_b, words_b) < _order_key(text_a, words_a):
+        found = align(text_b, words_b, text_a, words_a, settings)
+        return None if found is None else _swapped(found)
+    found = _ordered(text_a, words_a, text_b, words_b, settings)
+    if found is not None:
+        return found
+    forward = _rephrased(text_a, words_a, text_b, words_b, settings)
+    backward = _rephrased(text_b, words_b, text_a, words_a, settings)
+    if backward is not None and (forward is None or (backward.equal, backward.score)
+                                 > (forward.equal, forward.score)):
+        return _swapped(backward)
+    return forward
+
+
+def _order_key(text: str, words: Sequence[Word]) -> tuple[list[str], str]:
+    return [w.key for w in words], text[words[0].start:words[-1].end]
+
+
+_SWAP_OP = {"insert": "delete", "delete": "insert"}
+
+
+def _swapped(found: Alignment) -> Alignment:
+    """The same alignment seen from the other side."""
+    ops = tuple(EditOp(_SWAP_OP.get(o.op, o.op), o.b_start, o.b_end, o.a_start, o.a_end,
+                       o.b_text, o.a_text) for o in found.ops)
+    return Alignment(found.b_words, found.a_words, found.equal, found.score, found.kind, ops)

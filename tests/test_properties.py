@@ -1,0 +1,304 @@
+"""Property-based tests (hypothesis) of the invariants every stage promises: spans are exact
+slices, segmentation covers the body without overlaps, swapping two inputs swaps the
+matches and nothing else, a document is an exact duplicate of itself, and the JSON form
+round-trips through the model."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from newsdiff import model
+from newsdiff.compare import analyze, compare_texts
+from newsdiff.config import Settings
+from newsdiff.corpus import text_article
+from newsdiff.model import (
+    Boilerplate,
+    Cluster,
+    Comparison,
+    Divergence,
+    Document,
+    Duplicate,
+    EditOp,
+    FactValue,
+    Match,
+    Span,
+    Thread,
+    ThreadMember,
+)
+from newsdiff.segment import sentences
+
+from conftest import seed_text
+
+SETTINGS = Settings(workers=1)  # no forked workers inside a hypothesis loop
+PROPERTY = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+SLOW_PROPERTY = settings(max_examples=25, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+
+# ---------------------------------------------------------------- text strategies
+
+SEED_SENTENCES = sorted({
+    s.strip() for p in ("000", "001", "002", "003", "004")
+    for s in re.split(r"(?<=[.!?])\s+", seed_text(p)) if len(s.split()) >= 6
+})
+TRAPS = ["U.S.", "Dec. 15", "Nov. 19-20", "Gen.", "Mr.", "J. Smith", "No. 2", "e.g.", "...",
+         "“Quoted.”", "(Reuters)", "—", "•", "©", "http://example.com/x", "<b>", "&amp;",
+         "東京", "naïve", "e\u0301", "\u2028", "\x0b", "\x1c", "\u00a0", "12.5%", "1,000",
+         "#", "---", "> quote", "* item", "PHOTO: AP", "SUBSCRIBE NOW", "[Ad]"]
+SEPARATORS = [" ", " ", " ", "  ", "\n", "\n\n", "\r\n", "\r\n\r\n", "\t", " \n \n", "\r",
+              ". ", ", ", "! ", "? ", "; ", ": "]
+WORDS = sorted({w for s in SEED_SENTENCES for w in s.split()})
+
+pieces = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(TRAPS),
+    st.sampled_from(SEPARATORS),
+    st.sampled_from(SEED_SENTENCES),
+    st.text(max_size=6),
+)
+texts = st.lists(pieces, max_size=60).map("".join)
+
+
+@st.composite
+def related_articles(draw: st.DrawFn) -> tuple[str, str]:
+    """Two articles built from the seed sentences, some shared (with small edits)."""
+    pool = draw(st.lists(st.sampled_from(SEED_SENTENCES), min_size=2, max_size=8,
+                         unique=True))
+
+    def article() -> str:
+        chosen = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=6))
+        out = []
+        for sentence in chosen:
+            words = sentence.split()
+            if draw(st.booleans()):
+                k = draw(st.integers(0, len(words) - 1))
+                words[k] = draw(st.sampled_from(WORDS))
+            out.append(" ".join(words))
+        sep = draw(st.sampled_from(["\n\n", " ", "\n"]))
+        return sep.join(out) + "\n"
+
+    return article(), article()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def spans_in(node: object) -> list[dict]:
+    found = []
+    if isinstance(node, dict):
+        if {"doc", "start", "end", "text"} <= node.keys():
+            found.append(node)
+        for value in node.values():
+            found.extend(spans_in(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(spans_in(value))
+    return found
+
+
+def assert_spans_exact(result: Comparison) -> None:
+    data = model.to_jsonable(result)
+    texts = {d["id"]: d["text"] for d in data["documents"]}
+    for span in spans_in(data):
+        assert 0 <= span["start"] <= span["end"] <= len(texts[span["doc"]])
+        assert texts[span["doc"]][span["start"]:span["end"]] == span["text"]
+    for match in result.matches:
+        for op in match.ops:
+            assert texts[match.a.doc][op.a_start:op.a_end] == op.a_text
+            assert texts[match.b.doc][op.b_start:op.b_end] == op.b_text
+
+
+def assert_covers_without_overlap(text: str, spans: list[tuple[int, int]],
+                                  regions: list[tuple[int, int]]) -> None:
+    """`spans` are sorted, disjoint, trimmed, inside `regions`, and every non-space
+    character of the regions lies in one of them."""
+    spans = sorted(spans)
+    for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
+        assert e1 <= s2, ("overlap", spans)
+    covered = [False] * len(text)
+    for s, e in spans:
+        assert s < e and text[s:e] == text[s:e].strip(), (s, e, text[s:e])
+        assert any(r_s <= s and e <= r_e for r_s, r_e in regions) or len(regions) > 1
+        for k in range(s, e):
+            covered[k] = True
+    for r_s, r_e in regions:
+        for k in range(r_s, r_e):
+            assert covered[k] or text[k].isspace(), (k, repr(text[k]), repr(text))
+
+
+# ---------------------------------------------------------------- segmentation
+
+
+@PROPERTY
+@given(texts)
+def test_segmentation_covers_the_text_without_overlaps(text: str) -> None:
+    spans = sentences(text, "d", [(0, len(text))])
+    for span in spans:
+        assert span.text == text[span.start:span.end]
+    assert_covers_without_overlap(text, [(s.start, s.end) for s in spans], [(0, len(text))])
+
+
+@PROPERTY
+@given(texts)
+def test_furniture_and_sentences_partition_the_article(text: str) -> None:
+    (item,) = analyze([text_article("d", text)], SETTINGS)
+    doc = item.doc
+    spans = [(b.span.start, b.span.end) for b in doc.boilerplate]
+    spans += [(s.start, s.end) for s in doc.sentences]
+    for b in doc.boilerplate:
+        assert b.span.text == text[b.span.start:b.span.end]
+    assert_covers_without_overlap(text, spans, [(0, len(text))])
+    assert doc.word_count == sum(len(ws) for ws in item.sentence_words)
+
+
+# ---------------------------------------------------------------- comparison
+
+
+@SLOW_PROPERTY
+@given(texts, texts)
+def test_every_span_of_a_comparison_is_an_exact_slice(a: str, b: str) -> None:
+    result = compare_texts([("a", a, None), ("b", b, None)], settings=SETTINGS)
+    assert_spans_exact(result)
+
+
+def _content(result: Comparison, names: dict[str, str]) -> dict[str, object]:
+    """The findings of a comparison with documents named by their text, not their id."""
+    def side(span: Span) -> tuple[str, int, int]:
+        return (names[span.doc], span.start, span.end)
+
+    return {
+        "matches": sorted(tuple(sorted([side(m.a), side(m.b)])) for m in result.matches),
+        "duplicates": sorted((tuple(sorted([names[d.a], names[d.b]])), d.jaccard,
+                              d.containment, d.kind) for d in result.duplicates),
+        "sentences": {names[d.id]: [(s.start, s.end) for s in d.sentences]
+                      for d in result.documents},
+    }
+
+
+@SLOW_PROPERTY
+@given(related_articles())
+def test_matches_are_symmetric_in_content_when_the_inputs_are_swapped(
+        pair: tuple[str, str]) -> None:
+    first, second = pair
+    assume(first != second)
+    one = compare_texts([("x", first, None), ("y", second, None)], settings=SETTINGS)
+    two = compare_texts([("x", second, None), ("y", first, None)], settings=SETTINGS)
+    assert _content(one, {"x": "first", "y": "second"}) == \
+        _content(two, {"x": "second", "y": "first"})
+
+
+@SLOW_PROPERTY
+@given(texts.filter(lambda t: re.search(r"[^\W_]", t) is not None))
+def test_a_document_compared_with_itself_is_an_exact_duplicate(text: str) -> None:
+    result = compare_texts([("a", text, None), ("b", text, None)], settings=SETTINGS)
+    a, b = result.documents
+    assume(a.word_count > 0)  # a text that is all furniture has no body to compare
+    assert [(d.a, d.b, d.jaccard, d.containment, d.kind) for d in result.duplicates] == [
+        ("a", "b", 1.0, 1.0, "exact")]
+    assert [c.docs for c in result.clusters] == [("a", "b")]
+
+
+# ---------------------------------------------------------------- JSON
+
+
+@SLOW_PROPERTY
+@given(related_articles())
+def test_json_of_a_real_comparison_round_trips_unchanged(pair: tuple[str, str]) -> None:
+    result = compare_texts([("a", pair[0], "2016-11-07"), ("b", pair[1], "2016-11-19")],
+                           settings=SETTINGS)
+    text = model.dumps(result)
+    again = model.loads(text)
+    assert again == result
+    assert model.dumps(again) == text
+
+
+names = st.text(min_size=1, max_size=12)
+maybe = st.none() | st.text(max_size=20)
+numbers = st.floats(min_value=0, max_value=1, allow_nan=False)
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> Comparison:
+    """Arbitrary model trees: any Unicode in ids, titles and text (control characters,
+    quotes, separators), spans that are real slices."""
+    ids = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+    docs = []
+    for doc_id in ids:
+        text = draw(st.text(max_size=80))
+
+        def span(text: str = text, doc_id: str = doc_id) -> Span:
+            s = draw(st.integers(0, len(text)))
+            e = draw(st.integers(s, len(text)))
+            return Span(doc_id, s, e, text[s:e])
+
+        docs.append(Document(
+            id=doc_id, path=draw(st.text(max_size=30)), text=text,
+            format=draw(st.sampled_from(["txt", "md", "html"])),
+            encoding=draw(st.sampled_from(["utf-8", "utf-16", "cp932"])),
+            sha256=draw(st.text("0123456789abcdef", min_size=64, max_size=64)),
+            title=draw(maybe), source=draw(maybe), published=draw(maybe),
+            word_count=draw(st.integers(0, 10**6)),
+            boilerplate=tuple(Boilerplate(span(), draw(st.text(max_size=20)))
+                              for _ in range(draw(st.integers(0, 2)))),
+            sentences=tuple(span() for _ in range(draw(st.integers(0, 3)))),
+        ))
+    by_id = {d.id: d for d in docs}
+
+    def span_of(doc_id: str) -> Span:
+        text = by_id[doc_id].text
+        s = draw(st.integers(0, len(text)))
+        e = draw(st.integers(s, len(text)))
+        return Span(doc_id, s, e, text[s:e])
+
+    matches = []
+    for k in range(draw(st.integers(0, 3))):
+        a, b = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
+        sa, sb = span_of(a), span_of(b)
+        ops = tuple(EditOp(draw(st.sampled_from(["equal", "replace", "insert", "delete"])),
+                           sa.start, sa.end, sb.start, sb.end, sa.text, sb.text)
+                    for _ in range(draw(st.integers(0, 2))))
+        matches.append(Match(f"m{k}", sa, sb, draw(st.integers(0, 50)),
+                             draw(st.integers(0, 50)), draw(numbers),
+                             draw(st.sampled_from(model.MATCH_KINDS)), ops))
+    threads = [Thread(f"t{k}", draw(st.text(max_size=30)),
+                      tuple(ThreadMember(m.a.doc, draw(maybe), m.a, m.a) for m in matches),
+                      tuple(m.id for m in matches), draw(maybe), draw(maybe))
+               for k in range(draw(st.integers(0, 2)))]
+    divergences = [Divergence(f"v{k}", draw(st.sampled_from(model.DIVERGENCE_KINDS)), m.id,
+                              draw(st.none() | st.just("t0")),
+                              FactValue(draw(st.text(max_size=10)), draw(st.text(max_size=10)),
+                                        m.a, draw(maybe)),
+                              FactValue(draw(st.text(max_size=10)), draw(st.text(max_size=10)),
+                                        m.b, draw(maybe)),
+                              draw(st.sampled_from(["change", "conflict"])),
+                              draw(st.text(max_size=40)), draw(numbers))
+                   for k, m in enumerate(matches)]
+    return Comparison(
+        settings=Settings().as_dict(), documents=tuple(docs),
+        duplicates=tuple(Duplicate(draw(st.sampled_from(ids)), draw(st.sampled_from(ids)),
+                                   draw(numbers), draw(numbers),
+                                   draw(st.sampled_from(["exact", "near-duplicate",
+                                                         "contained"])))
+                         for _ in range(draw(st.integers(0, 2)))),
+        clusters=tuple(Cluster(f"c{k}", tuple(draw(st.lists(st.sampled_from(ids),
+                                                             max_size=3))))
+                       for k in range(draw(st.integers(0, 2)))),
+        matches=tuple(matches), threads=tuple(threads), divergences=tuple(divergences),
+        version=draw(st.text(max_size=10)), warnings=tuple(draw(st.lists(st.text(max_size=20),
+                                                                        max_size=2))),
+    )
+
+
+@PROPERTY
+@given(comparisons())
+def test_json_of_any_model_tree_round_trips_unchanged(result: Comparison) -> None:
+    text = model.dumps(result)
+    assert text.encode("utf-8")  # always writable as UTF-8
+    json.loads(text)  # standard JSON (no NaN)
+    again = model.loads(text)
+    assert again == result
+    assert model.dumps(again) == text
