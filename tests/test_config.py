@@ -24,7 +24,7 @@ def test_defaults_are_valid_and_fixed() -> None:
         ({"shingle_size": "3"}, "setting shingle_size must be an integer, got '3'"),
         ({"colour": "red"}, "unknown setting 'colour'"),
         ({"boilerplate_patterns": ["("]}, "boilerplate pattern '('"),
-        ({"max_file_mb": 10**9}, "must be a number in (0, 1024]"),
+        ({"max_file_mb": 10**9}, "must be a number in (0, 64]"),
     ],
 )
 def test_absurd_values_are_refused_with_the_value_named(overrides, message) -> None:
