@@ -12,7 +12,7 @@ from . import model
 from .compare import compare, newsdiff_version
 from .config import load_settings
 from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError
-from .output import replace_folder_atomic, write_text_atomic
+from .output import check_output_folder, replace_folder_atomic, write_text_atomic
 
 
 class UserError(click.ClickException):
@@ -104,6 +104,9 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
         newsdiff compare seeds/ --json out.json
     """
     settings = _settings(config, **options)
+    check_output_folder(out)  # refuse a bad --out or --json before the work, not after
+    if json_path is not None and json_path.is_dir():
+        raise NewsdiffError(f"{json_path}: is a folder; give a file name")
     metadata = {k: v for k, v in (("title", title), ("source", source),
                                   ("published", published)) if v}
     result = compare(paths, settings=settings, skip_bad=skip_bad, metadata=metadata,
