@@ -786,6 +786,10 @@ class _Corpus:
     def _divergences(self) -> None:
         self.divs = [d for d in self.c.divergences
                      if d.a.span.doc in self.by_id and d.b.span.doc in self.by_id]
+        self.divs_of: dict[str, list] = {}  # document id → its divergences
+        for d in self.divs:
+            for doc_id in dict.fromkeys((d.a.span.doc, d.b.span.doc)):
+                self.divs_of.setdefault(doc_id, []).append(d)
         self.div_anchor = {id(d): f"d{k}" for k, d in enumerate(self.divs, 1)}
         self.div_marks: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.sent_divs: dict[tuple[str, int], list[Divergence]] = defaultdict(list)
@@ -1390,8 +1394,8 @@ def article_page(corpus: _Corpus, doc: Document) -> ArticlePage:
                            f"{corpus.threads[t].id}: {corpus.threads[t].label}")
                       for t in sorted(corpus.doc_threads.get(doc.id, ()))[:50]),
         pairs=tuple(_pair_row(corpus, p, here) for p in pairs[:50]),
-        divergences=tuple(_divergence_row(corpus, d, here) for d in corpus.divs
-                          if doc.id in (d.a.span.doc, d.b.span.doc))[:50],
+        divergences=tuple(_divergence_row(corpus, d, here)
+                          for d in corpus.divs_of.get(doc.id, [])[:50]),
         boilerplate=tuple(Figure(r, str(c)) for r, c in sorted(bp_reasons.items())),
         prev=Link(rel(here, corpus.pages[prev_doc.id]), f"#{n - 1}") if prev_doc else None,
         next=Link(rel(here, corpus.pages[next_doc.id]), f"#{n + 1}") if next_doc else None,
