@@ -11,7 +11,7 @@ import click
 from . import model
 from .compare import compare, newsdiff_version
 from .config import load_settings
-from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError
+from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError, printable
 from .output import check_output_folder, replace_folder_atomic, write_text_atomic
 
 
@@ -171,7 +171,7 @@ def summary(result: model.Comparison) -> str:
                 if thread.first_published and thread.last_published else "undated")
         n_docs = len({m.doc for m in thread.members})
         lines.append(f"  {thread.id}: {n_docs} articles, {span}: {thread.label}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # labels are article text
 
 
 def _store_url(corpus: Path | None, index: str | None) -> str:
@@ -296,11 +296,11 @@ def add_cmd(files: tuple[str, ...], corpus: Path, index_url: str | None, force: 
     refused = False
     for o in outcomes:
         if o.added:
-            click.echo(f"added {o.target} ({o.result.verdict}, "
-                       f"{len(o.result.repeats)} repeated statement(s))")
+            click.echo(printable(f"added {o.target} ({o.result.verdict}, "
+                                 f"{len(o.result.repeats)} repeated statement(s))"))
         else:
             refused = True
-            click.echo(f"refused {o.result.document.path}: {o.reason}")
+            click.echo(printable(f"refused {o.result.document.path}: {o.reason}"))
     if refused:
         raise SystemExit(EXIT_FAIL)
 
@@ -388,7 +388,7 @@ def index_verify_cmd(corpus: Path | None, index_url: str | None) -> None:
         store.close()
     if problems:
         for problem in problems[:50]:
-            click.echo(problem, err=True)
+            click.echo(printable(problem), err=True)
         raise NewsdiffError(f"{url}: {len(problems)} problem(s) found")
     click.echo(f"{url}: sound ({n} documents)")
 

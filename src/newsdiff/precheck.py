@@ -28,7 +28,7 @@ from .corpus import (
     open_regular,
     read_article,
 )
-from .errors import InputError, NewsdiffError
+from .errors import InputError, NewsdiffError, printable
 from .index import (
     CheckResult,
     build_index,
@@ -152,7 +152,8 @@ def check_text(results: Sequence[CheckResult], fail_on: Sequence[str]) -> str:
         met = failures(r, fail_on)
         if met:
             lines.append(f"  fails on: {', '.join(met)}")
-    return "\n".join(lines) + "\n"
+    # Article text and file names reach a terminal: no escape sequence gets through.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def check_files(names: Sequence[str], store: IndexStore, settings: Settings,
