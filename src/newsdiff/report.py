@@ -720,6 +720,12 @@ class _Corpus:
 
     def display_title(self, doc: Document) -> tuple[str, bool]:
         """The article's title, or its first words when it has none."""
+        cache = self.__dict__.setdefault("_titles", {})
+        if doc.id not in cache:
+            cache[doc.id] = self._display_title(doc)
+        return cache[doc.id]
+
+    def _display_title(self, doc: Document) -> tuple[str, bool]:
         if doc.title and doc.title.strip():
             return doc.title.strip(), True
         for s in doc.sentences:
