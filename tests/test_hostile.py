@@ -447,3 +447,13 @@ def test_api_raises_only_newsdiff_errors_for_hostile_files(hostile: Path) -> Non
         compare([hostile / "hostile" / "empty.txt"], skip_bad=True)
     (doc,) = compare([hostile / "hostile" / os.fsdecode(NON_UTF8_NAME)]).documents
     assert doc.id == "caf\\xe9.txt"
+
+
+def test_skip_bad_over_nothing_but_bad_files_names_the_first_problem(tmp_path: Path) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "a.txt").write_bytes(b"")
+    (tmp_path / "bad" / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = invoke("compare", "bad", "--skip-bad", "--out", "r", cwd=tmp_path)
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == ("Error: bad: no articles found (.txt, .md or .html) (2 skipped "
+                             "as bad, the first bad/a.txt: empty file)\n")

@@ -486,6 +486,8 @@ def read_corpus(paths: Iterable[str | os.PathLike[str]], max_bytes: int,
             problems.append(str(exc))
     if not articles:
         where = ", ".join(str(p) for p in paths) or "(no path)"
-        detail = f" ({len(problems)} skipped as bad)" if problems else ""
+        # The skipped files are never listed when the run stops here: name the first.
+        detail = (f" ({len(problems)} skipped as bad, the first {problems[0]})" if problems
+                  else "")
         raise InputError(where, f"no articles found (.txt, .md or .html){detail}")
     return articles, problems
