@@ -23,7 +23,14 @@ from datasketch.lsh import _optimal_param
 
 from . import boilerplate as bp
 from .align import align
-from .compare import PREFILTER_SHARED, Analyzed, analyze, newsdiff_version, window_keys
+from .compare import (
+    PREFILTER_SHARED,
+    Analyzed,
+    analyze,
+    newsdiff_version,
+    window_keys,
+    window_num_perm,
+)
 from .config import Settings
 from .corpus import (
     RawArticle,
@@ -62,6 +69,7 @@ def index_meta(settings: Settings) -> dict[str, Any]:
         "sentence_lsh_threshold": settings.sentence_lsh_threshold,
         "content_lsh_threshold": settings.content_lsh_threshold,
         "match_min_words": settings.match_min_words,
+        "window_num_perm": window_num_perm(settings),
     }
 
 
