@@ -129,17 +129,26 @@ def duplicate_pairs(sets: Sequence[np.ndarray], settings: Settings
                                max(0.5, settings.dup_containment - 0.1), settings.num_perm)
     found = []
     for i, j in sorted(pairs):
-        jac, cont = jaccard_containment(sets[i], sets[j])
-        if jac >= 1.0:
-            kind = "exact"
-        elif jac >= settings.dup_jaccard:
-            kind = "near-duplicate"
-        elif cont >= settings.dup_containment and min(len(sets[i]), len(sets[j])) >= 10:
-            kind = "contained"
-        else:
-            continue
-        found.append((i, j, round(jac, 4), round(cont, 4), kind))
+        verdict = duplicate_verdict(sets[i], sets[j], settings)
+        if verdict:
+            found.append((i, j, *verdict))
     return found
+
+
+def duplicate_verdict(a: np.ndarray, b: np.ndarray, settings: Settings
+                      ) -> tuple[float, float, str] | None:
+    """(jaccard, containment, kind) when two shingle sets are near-duplicates: "exact",
+    "near-duplicate" (Jaccard), or "contained" (a truncated copy); None otherwise."""
+    jac, cont = jaccard_containment(a, b)
+    if jac >= 1.0:
+        kind = "exact"
+    elif jac >= settings.dup_jaccard:
+        kind = "near-duplicate"
+    elif cont >= settings.dup_containment and min(len(a), len(b)) >= 10:
+        kind = "contained"
+    else:
+        return None
+    return round(jac, 4), round(cont, 4), kind
 
 
 def edge_repeats(raws: Sequence[RawArticle], settings: Settings) -> bp.Counter[str]:

@@ -27,6 +27,7 @@ from .compare import (
     PREFILTER_SHARED,
     Analyzed,
     analyze,
+    duplicate_verdict,
     newsdiff_version,
     window_keys,
     window_num_perm,
@@ -44,7 +45,7 @@ from .corpus import (
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
-from .signatures import HASH, SCHEME, jaccard_containment, minhash, shingle_hashes
+from .signatures import HASH, SCHEME, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
 from .threads import doc_order_key
 from .tokens import words
@@ -314,16 +315,9 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
     duplicates = []
     for doc_id in sorted(others):
         theirs = np.frombuffer(records[doc_id].shingles, dtype="<u4").astype(np.uint32)
-        jac, cont = jaccard_containment(theirs, sk.shingles)
-        kind = None
-        if jac >= 1.0:
-            kind = "exact"
-        elif jac >= settings.dup_jaccard:
-            kind = "near-duplicate"
-        elif cont >= settings.dup_containment and min(len(theirs), len(sk.shingles)) >= 10:
-            kind = "contained"
-        if kind:
-            duplicates.append(Duplicate(doc_id, raw.id, round(jac, 4), round(cont, 4), kind))
+        verdict = duplicate_verdict(theirs, sk.shingles, settings)
+        if verdict:
+            duplicates.append(Duplicate(doc_id, raw.id, *verdict))
     found: list[Match] = []
     mine_keys = [frozenset(w.key for w in ws) for ws in item.sentence_words]
     for doc_id, sent, mine in pairs:

@@ -95,6 +95,23 @@ class IndexStore(Protocol):
         """Release connections."""
 
 
+def parse_meta(raw: str | bytes, where: str) -> dict[str, Any]:
+    """An index's stored settings, checked to be of this newsdiff's index format.
+
+    Raises:
+        IndexStoreError: unreadable metadata or another format.
+    """
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        raise IndexStoreError(f"{where}: corrupt index metadata") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise IndexStoreError(f"{where}: index format {found!r} is not {FORMAT!r}; rebuild it "
+                              "with this newsdiff")
+    return meta
+
+
 def default_url(corpus: Path) -> str:
     """The index of a corpus folder: a SQLite file in CORPUS/.newsdiff/."""
     return f"sqlite:///{(corpus / '.newsdiff' / 'index.sqlite').resolve()}"

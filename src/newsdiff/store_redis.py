@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import FORMAT, DocRecord
+from .store import DocRecord, parse_meta
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -75,14 +75,7 @@ class RedisStore:
         raw = self._call(self.r.get, self._k("meta"))
         if raw is None:
             return None
-        try:
-            meta = json.loads(raw)
-        except ValueError:
-            raise IndexStoreError(f"{self.url}: corrupt index metadata") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise IndexStoreError(f"{self.url}: index format {meta.get('format')!r} is not "
-                                  f"{FORMAT!r}; rebuild it with this newsdiff")
-        return meta
+        return parse_meta(raw, str(self.url))
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         """Record the settings the index is built with."""

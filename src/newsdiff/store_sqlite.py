@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import FORMAT, DocRecord
+from .store import DocRecord, parse_meta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,14 +100,7 @@ class SqliteStore:
         rows = self._read("SELECT value FROM meta WHERE name = 'settings'")
         if not rows:
             return None
-        try:
-            meta = json.loads(rows[0][0])
-        except ValueError:
-            raise IndexStoreError(f"{self.path}: corrupt index metadata") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise IndexStoreError(f"{self.path}: index format {meta.get('format')!r} is not "
-                                  f"{FORMAT!r}; rebuild it with this newsdiff")
-        return meta
+        return parse_meta(rows[0][0], str(self.path))
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         """Record the settings the index is built with."""
