@@ -183,3 +183,16 @@ def test_report_rerenders_from_saved_json(seeds_dir: Path, tmp_path: Path) -> No
     bad.write_text('{"schema": "other/1"}', encoding="utf-8")
     result = run("report", str(bad), "--out", str(tmp_path / "c"))
     assert result.exit_code == 2 and "not a newsdiff comparison" in result.output
+
+
+def test_json_never_overwrites_an_input_article(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    article = corpus / "a.txt"
+    article.write_text(seed_text("001"), encoding="utf-8")
+    (corpus / "b.txt").write_text(seed_text("002"), encoding="utf-8")
+    result = run("compare", str(corpus), "--out", str(tmp_path / "r"), "--json", str(article))
+    assert (result.exit_code, result.output) == (
+        2, f"Error: {article}: is one of the articles being compared; give another file for "
+           "--json\n")
+    assert article.read_text(encoding="utf-8") == seed_text("001")

@@ -107,6 +107,13 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
     check_output_folder(out)  # refuse a bad --out or --json before the work, not after
     if json_path is not None and json_path.is_dir():
         raise NewsdiffError(f"{json_path}: is a folder; give a file name")
+    if json_path is not None and json_path.is_file():
+        from .corpus import discover
+
+        target = json_path.resolve()
+        if any(p.resolve() == target for p, _ in discover(paths)):
+            raise NewsdiffError(f"{json_path}: is one of the articles being compared; give "
+                                "another file for --json")
     metadata = {k: v for k, v in (("title", title), ("source", source),
                                   ("published", published)) if v}
     result = compare(paths, settings=settings, skip_bad=skip_bad, metadata=metadata,
