@@ -74,14 +74,6 @@ def edge_lines(text: str, start: int = 0) -> list[Line]:
     return all_lines[:EDGE_LINES] + all_lines[-EDGE_LINES:]
 
 
-def count_edge_keys(texts: Iterable[tuple[str, int]]) -> Counter[str]:
-    """In how many articles each edge line occurs (each article counted once per key)."""
-    counts: Counter[str] = Counter()
-    for text, start in texts:
-        counts.update({line_key(line.text) for line in edge_lines(text, start)} - {""})
-    return counts
-
-
 def shape_reason(line: str, patterns: Sequence[re.Pattern[str]] = ()) -> str | None:
     """Why a line looks like furniture wherever it stands, or None."""
     if len(line) > MAX_FURNITURE_CHARS:
@@ -132,7 +124,7 @@ def find_boilerplate(text: str, repeats: Counter[str], start: int = 0,
 
     Args:
         text: the article text.
-        repeats: edge-line keys counted over the corpus (`count_edge_keys`).
+        repeats: in how many articles each edge-line key occurs (`compare.edge_repeats`).
         start: where the article body begins (after front matter).
         patterns: extra compiled patterns; a line that matches one fully is furniture.
         doc: the document id put on the spans.

@@ -24,7 +24,6 @@ never decides one.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +34,7 @@ from .facts import (
     Fact,
     extract_facts,
     fold_aliases,
+    publication_date,
     same_entity,
 )
 from .model import DIVERGENCE_KINDS, Divergence, Document, EditOp, FactValue, Match, Span, Thread
@@ -299,7 +299,7 @@ def _mapped(op: EditOp, a: _Side, b: _Side, kind: str) -> list[tuple[Fact, Fact]
 
 def _dates(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
     out: list[Finding] = []
-    pub_a, pub_b = _date(a.doc.published), _date(b.doc.published)
+    pub_a, pub_b = publication_date(a.doc.published), publication_date(b.doc.published)
     far_apart = bool(pub_a and pub_b and abs((pub_a - pub_b).days) > 7)
     for op in ops:
         if op.op != "replace":
@@ -328,15 +328,6 @@ def _dates(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
         out.append(Finding("date", fa, fb, fa.text, fb.text, fa.normalized, fb.normalized,
                            conf, "the same event is dated differently"))
     return out
-
-
-def _date(published: str | None) -> dt.date | None:
-    if not published:
-        return None
-    try:
-        return dt.date.fromisoformat(str(published)[:10])
-    except ValueError:
-        return None
 
 
 def _extra_content(side: _Side, lo: int, hi: int, fact: Fact) -> list[str]:
@@ -589,7 +580,7 @@ def _divergence(div_id: str, m: Match, f: Finding, docs: Mapping[str, Document],
                    da.published)
     vb = FactValue(f.b_value, f.b_norm, Span(db.id, f.b.start, f.b.end, db.text[f.b.start:f.b.end]),
                    db.published)
-    pa, pb = _date(da.published), _date(db.published)
+    pa, pb = publication_date(da.published), publication_date(db.published)
     if pa and pb and abs((pa - pb).days) > CONFLICT_DAYS:
         relation = "change"
         if pb < pa:

@@ -478,7 +478,7 @@ _FUTURE_CUES = frozenset({"will", "'ll", "scheduled", "due", "planned", "plans",
                           "until", "expected", "shall", "upcoming"})
 
 
-def _published(published: str | None) -> dt.date | None:
+def publication_date(published: str | None) -> dt.date | None:
     """The publication date as a date, or None when absent or unparseable."""
     if not published:
         return None
@@ -534,7 +534,7 @@ def dates(text: str, start: int = 0, end: int | None = None,
     """Dates, date ranges, years, weekdays and relative dates in ``text[start:end]``,
     with ISO ``lo``/``hi`` filled where the text or the publication date fixes them."""
     end = len(text) if end is None else end
-    base = _published(published)
+    base = publication_date(published)
     found: list[Fact] = []
 
     def free(s: int, e: int) -> bool:

@@ -8,7 +8,6 @@ then confirms them with the same exact Jaccard, containment and alignment.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -362,11 +361,6 @@ def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> No
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings)
     store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
-
-
-def relpath_id(path: Path, corpus: Path) -> str:
-    """The id an article file has inside a corpus folder."""
-    return Path(os.path.relpath(path, corpus)).as_posix()
 
 
 __all__ = [

@@ -166,9 +166,6 @@ def containment_pairs(sketches: Sequence[LeanMinHash], sizes: Sequence[int],
     return pairs
 
 
-_M32 = np.uint32(0xFFFFFFFF)
-
-
 def _fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finaliser: spreads structured inputs before permuting."""
     h = h.astype(np.uint32, copy=True)

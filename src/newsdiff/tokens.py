@@ -33,7 +33,8 @@ _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", 
 
 class Word(NamedTuple):
     """A word: lower-cased form, comparison key, where it stands in the text, and whether
-    it is a common content word (see `is_common`)."""
+    it is a common content word: written in lower case, not a function word, not a number
+    (the words that carry a statement, as opposed to names, titles and figures)."""
 
     norm: str
     key: str
@@ -96,8 +97,3 @@ def is_number(word: Word) -> bool:
     """True for a number, in digits or in words ("70", "1,000", "two", "II")."""
     return bool(_NUMERIC(word.key))
 
-
-def is_common(word: Word) -> bool:
-    """A content word written in lower case and not a number: the words that carry a
-    statement, as opposed to names, titles, figures and function words."""
-    return word.common
