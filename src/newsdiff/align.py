@@ -31,6 +31,7 @@ GAP_WORD = 0.5  # plus this per differing word (the longer side)
 REPHRASE_MIN_SHARED = 5  # distinct common content words a reordered passage must share
 REPHRASE_MIN_DENSITY = 0.4  # shared / distinct common content words in each side's stretch
 REPHRASE_MISS = 0.5  # cost of an unshared content word inside a rephrased stretch
+MIN_SHARED_KEYS = 5  # distinct words two sentences must share before they are aligned
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,12 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
     if len(equal) < settings.match_min_words:
         return None
     n_content = sum(is_content(words_a[i].norm) and not is_number(words_a[i]) for i in equal)
-    n_common = sum(words_a[i].common for i in equal)
+    n_common = len({words_a[i].key for i in equal if words_a[i].common})
     a_lo, a_hi = stretch[0][1], stretch[-1][2]
     b_lo, b_hi = stretch[0][3], stretch[-1][4]
     density = len(equal) / max(a_hi - a_lo, b_hi - b_lo)
     if (n_content < settings.match_min_content_words
-            or n_common < min(3, settings.match_min_content_words)
+            or n_common < min_common(settings)
             or density < settings.match_min_density):
         return None
     score = 2 * len(equal) / ((a_hi - a_lo) + (b_hi - b_lo))
@@ -212,14 +213,32 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
                      _ops(text_a, words_a, text_b, words_b, blocks))
 
 
+def min_common(settings: Settings) -> int:
+    """Distinct common content words an ordered passage needs (a rephrased one needs
+    more), so sentences sharing fewer are never aligned."""
+    return min(3, settings.match_min_content_words)
+
+
+def may_align(words_a: Sequence[Word], words_b: Sequence[Word], settings: Settings) -> bool:
+    """A cheap test run before `align`: do the sentences share the distinct words (and
+    common content words) any passage `align` accepts would need?"""
+    keys_b = {w.key for w in words_b}
+    shared = {w.key for w in words_a if w.key in keys_b}
+    if len(shared) < MIN_SHARED_KEYS:
+        return False
+    common_b = {w.key for w in words_b if w.common}
+    return len({w.key for w in words_a if w.common and w.key in common_b}) >= min_common(
+        settings)
+
+
 def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
           settings: Settings) -> Alignment | None:
     """The shared passage of two word sequences, or None when they share too little.
 
     An ordered passage needs `match_min_words` equal words, `match_min_content_words` of
-    them content words (three written in lower case), and `match_min_density` equal words
-    per word of the longer side; a reordered (rephrased) one needs five shared common
-    content words densely packed on both sides.
+    them content words (three distinct ones written in lower case), and
+    `match_min_density` equal words per word of the longer side; a reordered (rephrased)
+    one needs five shared common content words densely packed on both sides.
     """
     if not words_a or not words_b:
         return None

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from . import boilerplate as bp
-from .align import align
+from .align import MIN_SHARED_KEYS, align, min_common
 from .config import Settings, load_settings
 from .corpus import RawArticle, read_corpus, text_article
 from .divergence import find_divergences
@@ -230,8 +230,7 @@ def clusters_of(duplicates: Iterable[Duplicate], order: dict[str, int]) -> list[
 
 
 FAMILIES = (("words", 2), ("content", 3))  # (window family, bucket-key tag)
-MAX_BUCKET = 32  # larger buckets are linked as a star, not as all their pairs
-PREFILTER_SHARED = 5  # distinct words two sentences must share before they are aligned
+MAX_BUCKET = 4  # larger buckets are linked as a star, not as all their pairs
 
 
 @lru_cache(maxsize=16)
@@ -309,11 +308,55 @@ def window_num_perm(settings: Settings) -> int:
     return max(16, settings.num_perm // 8)
 
 
+def shared_words(items: Sequence[Analyzed], candidates: Sequence[tuple[int, int, int, int]]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """For each candidate sentence pair, how many distinct words and distinct common
+    content words the two sentences share (sparse incidence matrices, no Python loop over
+    the pairs)."""
+    from scipy.sparse import csr_matrix
+
+    vocab: dict[str, int] = {}
+    first_row = []
+    cols: list[int] = []
+    common_cols: list[int] = []
+    indptr, common_indptr = [0], [0]
+    for item in items:
+        first_row.append(len(indptr) - 1)
+        for ws in item.sentence_words:
+            keys = {vocab.setdefault(w.key, len(vocab)) for w in ws}
+            cols.extend(keys)
+            indptr.append(len(cols))
+            common_cols.extend({vocab.setdefault(w.key, len(vocab)) for w in ws if w.common})
+            common_indptr.append(len(common_cols))
+    shape = (len(indptr) - 1, max(1, len(vocab)))
+    every = csr_matrix((np.ones(len(cols), dtype=np.int32), cols, indptr), shape=shape)
+    common = csr_matrix((np.ones(len(common_cols), dtype=np.int32), common_cols,
+                         common_indptr), shape=shape)
+    pairs = np.asarray(candidates, dtype=np.int64).reshape(-1, 4)
+    start = np.asarray(first_row, dtype=np.int64)
+    rows_a = start[pairs[:, 0]] + pairs[:, 1]
+    rows_b = start[pairs[:, 2]] + pairs[:, 3]
+    out = []
+    for matrix in (every, common):
+        counts = np.zeros(len(pairs), dtype=np.int64)
+        for lo in range(0, len(pairs), 200_000):  # bound the temporary matrices
+            hi = lo + 200_000
+            both = matrix[rows_a[lo:hi]].multiply(matrix[rows_b[lo:hi]])
+            counts[lo:hi] = np.asarray(both.sum(axis=1)).ravel()
+        out.append(counts)
+    return out[0], out[1]
+
+
 def find_matches(items: Sequence[Analyzed], settings: Settings,
                  progress: Progress | None = None) -> list[Match]:
-    """Align every candidate sentence pair; keep those that share a real passage."""
+    """Align the candidate sentence pairs that share enough words; keep those that share a
+    real passage."""
     global _MATCH_STATE
     candidates = sentence_candidates(items, settings)
+    if candidates:
+        n_shared, n_common = shared_words(items, candidates)
+        keep = (n_shared >= MIN_SHARED_KEYS) & (n_common >= min_common(settings))
+        candidates = [candidates[k] for k in np.flatnonzero(keep).tolist()]
     _MATCH_STATE = (items, settings, candidates)
     step = max(2000, len(candidates) // 8 + 1)
     chunks = [range(k, min(k + step, len(candidates))) for k in range(0, len(candidates), step)]
@@ -329,18 +372,9 @@ def find_matches(items: Sequence[Analyzed], settings: Settings,
 
 def _match_chunk(indexes: range) -> list[Match]:
     items, settings, candidates = _MATCH_STATE  # type: ignore[misc]
-    key_sets: dict[tuple[int, int], frozenset[str]] = {}
-
-    def keys(d: int, s: int) -> frozenset[str]:
-        if (d, s) not in key_sets:
-            key_sets[(d, s)] = frozenset(w.key for w in items[d].sentence_words[s])
-        return key_sets[(d, s)]
-
     found = []
     for n in indexes:
         di, si, dj, sj = candidates[n]
-        if len(keys(di, si) & keys(dj, sj)) < PREFILTER_SHARED:
-            continue  # too few words in common for any passage the aligner accepts
         a, b = items[di], items[dj]
         wa, wb = a.sentence_words[si], b.sentence_words[sj]
         al = align(a.doc.text, wa, b.doc.text, wb, settings)

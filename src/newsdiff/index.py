@@ -21,9 +21,8 @@ from datasketch import LeanMinHash
 from datasketch.lsh import _optimal_param
 
 from . import boilerplate as bp
-from .align import align
+from .align import align, may_align
 from .compare import (
-    PREFILTER_SHARED,
     Analyzed,
     analyze,
     duplicate_verdict,
@@ -318,16 +317,15 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
         if verdict:
             duplicates.append(Duplicate(doc_id, raw.id, *verdict))
     found: list[Match] = []
-    mine_keys = [frozenset(w.key for w in ws) for ws in item.sentence_words]
     for doc_id, sent, mine in pairs:
         other = others.get(doc_id)
         if other is None:
             continue
         span = other.sentences[sent]
         wa = words(other.text, span.start, span.end)
-        if len(mine_keys[mine] & {w.key for w in wa}) < PREFILTER_SHARED:
-            continue
         wb = item.sentence_words[mine]
+        if not may_align(wa, wb, settings):
+            continue
         al = align(other.text, wa, raw.text, wb, settings)
         if al is None:
             continue
