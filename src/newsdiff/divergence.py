@@ -34,6 +34,7 @@ from .facts import (
     Fact,
     extract_facts,
     fold_aliases,
+    may_hold_outside_facts,
     publication_date,
     same_entity,
 )
@@ -76,6 +77,7 @@ class _Side:
         self.sentence = sentence
         self.facts = facts
         self.words = words(doc.text, sentence.start, sentence.end)
+        self.index_of = {w.start: i for i, w in enumerate(self.words)}
 
     def facts_in(self, kind: str, lo: int, hi: int) -> list[Fact]:
         """Facts of `kind` whose core lies inside ``[lo, hi)``."""
@@ -99,24 +101,26 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
                      docs: Mapping[str, Document]) -> list[Divergence]:
     """Comparable facts that differ between the two sides of each match."""
     thread_of = {mid: t.id for t in threads for mid in t.matches}
-    facts: dict[tuple[str, int], list[Fact]] = {}
+    sides: dict[tuple[str, int], _Side] = {}
 
     def side(doc_id: str, sent: int) -> _Side:
-        doc = docs[doc_id]
         key = (doc_id, sent)
-        if key not in facts:
+        if key not in sides:
+            doc = docs[doc_id]
             s = doc.sentences[sent]
-            facts[key] = extract_facts(doc.text, s.start, s.end, doc.published)
-        return _Side(doc, doc.sentences[sent], facts[key])
+            sides[key] = _Side(doc, s, extract_facts(doc.text, s.start, s.end, doc.published))
+        return sides[key]
 
-    used = [(m.a.doc, m.a_sentence) for m in matches] + [(m.b.doc, m.b_sentence) for m in matches]
+    todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs)]
+    used = [(m.a.doc, m.a_sentence) for _, m in todo] + [(m.b.doc, m.b_sentence)
+                                                         for _, m in todo]
     for key in dict.fromkeys(used):
         side(*key)
-    aliases = fold_aliases(f for fs in facts.values() for f in fs)
+    aliases = fold_aliases(f for sd in sides.values() for f in sd.facts)
 
     found: list[tuple[tuple, Match, Finding]] = []
     seen: set[tuple] = set()
-    for order, m in enumerate(matches):
+    for order, m in todo:
         a, b = side(m.a.doc, m.a_sentence), side(m.b.doc, m.b_sentence)
         for f in compare_statements(m, a, b, aliases):
             key = (f.kind, m.a.doc, f.a.start, f.a.end, m.b.doc, f.b.start, f.b.end)
@@ -127,6 +131,19 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
     found.sort(key=lambda x: x[0])
     return [_divergence(f"d{k}", m, f, docs, thread_of.get(m.id))
             for k, (_, m, f) in enumerate(found, 1)]
+
+
+def _may_diverge(m: Match, docs: Mapping[str, Document]) -> bool:
+    """False for a match no fact comparison can flag, cheaply: two sentences written alike
+    word for word, or a verbatim passage in sentences with no negator, stance word or number
+    (only those, next to the passage, could then make a difference). Copies of a story and
+    recycled passages make most matches of a large corpus."""
+    sa, sb = docs[m.a.doc].sentences[m.a_sentence], docs[m.b.doc].sentences[m.b_sentence]
+    if sa.text.split() == sb.text.split():
+        return False
+    if any(op.op != "equal" for op in m.ops):
+        return True
+    return may_hold_outside_facts(sa.text) or may_hold_outside_facts(sb.text)
 
 
 def compare_statements(match: Match, a: _Side, b: _Side,
@@ -473,7 +490,7 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
     """The negator scoping over `word`: within four words before it with only
     auxiliaries, adverbs and articles between ("have not been held", "no progress",
     "failed to resolve"), or a negative stance word ("refused to accept")."""
-    idx = next((i for i, w in enumerate(side.words) if w.start == word.start), None)
+    idx = side.index_of.get(word.start)
     if idx is None:
         return None
     negs = [f for f in side.facts if f.kind == "negation"] + [
@@ -518,7 +535,7 @@ def _as_negation(stance: Fact) -> Fact:
 
 def _clause_start(side: _Side, word: Word) -> int:
     """Where the affirmative predicate begins: up to three auxiliaries before `word`."""
-    idx = [i for i, w in enumerate(side.words) if w.start == word.start][0]
+    idx = side.index_of[word.start]
     start = word.start
     j = idx - 1
     while j >= 0 and idx - j <= 3 and side.words[j].norm in _AUXILIARIES:

@@ -823,6 +823,13 @@ _STANCE_RE = re.compile(r"\b(?:" + "|".join(sorted(STANCES, key=len, reverse=Tru
                         + r")\b", re.I)
 
 
+def may_hold_outside_facts(text: str) -> bool:
+    """True when `text` holds a negator, a stance word or a number: the facts that can
+    differ next to a passage two statements share word for word ("More than 40 people
+    were hurt" / "40 people were hurt"). A cheap test, run before `extract_facts`."""
+    return any(r.search(text) for r in (_NEGATION_RE, _STANCE_RE, _DIGITS, _NUMBER_WORD))
+
+
 def negations(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
     """Negators ("not", "n't", "never", "no", "failed to"...) in ``text[start:end]``."""
     end = len(text) if end is None else end
@@ -915,6 +922,7 @@ __all__ = [
     "entities",
     "extract_facts",
     "fold_aliases",
+    "may_hold_outside_facts",
     "format_number",
     "negations",
     "numbers",
