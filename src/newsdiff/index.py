@@ -46,11 +46,12 @@ from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
 from .threads import doc_order_key
-from .tokens import words
+from .tokens import Word, words
 
 Progress = Callable[[str, int, int], None]
-MAX_CANDIDATE_DOCS = 100  # documents fetched for one check, most bucket hits first
-MAX_CANDIDATES_PER_SENTENCE = 25  # indexed sentences aligned with each new sentence
+MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
+MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
+HOT_BUCKET = 200  # a window bucket holding more indexed sentences is a stock phrase: skipped
 
 
 def index_meta(settings: Settings) -> dict[str, Any]:
@@ -282,7 +283,8 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
     the earliest indexed article that made each), new statements, divergences."""
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings)
-    hits = store.lookup([k for k, _ in sk.buckets])
+    hits = store.lookup([k for k, s in sk.buckets if s < 0])
+    hits += store.lookup([k for k, s in sk.buckets if s >= 0], HOT_BUCKET)
     new_sents_of_key: dict[int, set[int]] = defaultdict(set)
     for key, sent in sk.buckets:
         new_sents_of_key[key].add(sent)
@@ -317,12 +319,15 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
         if verdict:
             duplicates.append(Duplicate(doc_id, raw.id, *verdict))
     found: list[Match] = []
+    theirs_words: dict[tuple[str, int], list[Word]] = {}
     for doc_id, sent, mine in pairs:
         other = others.get(doc_id)
         if other is None:
             continue
-        span = other.sentences[sent]
-        wa = words(other.text, span.start, span.end)
+        if (doc_id, sent) not in theirs_words:
+            span = other.sentences[sent]
+            theirs_words[(doc_id, sent)] = words(other.text, span.start, span.end)
+        wa = theirs_words[(doc_id, sent)]
         wb = item.sentence_words[mine]
         if not may_align(wa, wb, settings):
             continue

@@ -79,8 +79,10 @@ class IndexStore(Protocol):
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
 
-    def lookup(self, keys: Sequence[int]) -> list[tuple[int, str, int]]:
-        """(bucket key, document id, sentence or -1) for every stored entry of these keys."""
+    def lookup(self, keys: Sequence[int], limit: int | None = None
+               ) -> list[tuple[int, str, int]]:
+        """(bucket key, document id, sentence or -1) for every stored entry of these keys;
+        keys with more than `limit` entries (stock phrases) are left out."""
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""

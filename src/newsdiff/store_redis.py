@@ -137,9 +137,17 @@ class RedisStore:
                 out.append(DocRecord.unpack(blob, minhash))
         return out
 
-    def lookup(self, keys: Sequence[int]) -> list[tuple[int, str, int]]:
-        """(bucket key, document id, sentence or -1) for every stored entry of these keys."""
+    def lookup(self, keys: Sequence[int], limit: int | None = None
+               ) -> list[tuple[int, str, int]]:
+        """(bucket key, document id, sentence or -1) for every stored entry of these keys;
+        keys with more than `limit` entries (stock phrases) are left out."""
         unique = sorted(set(keys))
+        if limit is not None:
+            pipe = self.r.pipeline(transaction=False)
+            for key in unique:
+                pipe.scard(self._k("b", key))
+            sizes = self._call(pipe.execute)
+            unique = [key for key, n in zip(unique, sizes, strict=True) if n <= limit]
         pipe = self.r.pipeline(transaction=False)
         for key in unique:
             pipe.smembers(self._k("b", key))

@@ -152,12 +152,21 @@ class SqliteStore:
             out.extend(DocRecord.unpack(r, m) for r, m in rows)
         return sorted(out, key=lambda r: r.id)
 
-    def lookup(self, keys: Sequence[int]) -> list[tuple[int, str, int]]:
-        """(bucket key, document id, sentence or -1) for every stored entry of these keys."""
+    def lookup(self, keys: Sequence[int], limit: int | None = None
+               ) -> list[tuple[int, str, int]]:
+        """(bucket key, document id, sentence or -1) for every stored entry of these keys;
+        keys with more than `limit` entries (stock phrases) are left out."""
         unique = sorted(set(keys))
         out: list[tuple[int, str, int]] = []
         for k in range(0, len(unique), 500):
             chunk = unique[k:k + 500]
+            if limit is not None:  # counted inside SQLite: no row of a hot key is fetched
+                hot = {r[0] for r in self._read(
+                    f"SELECT key FROM buckets WHERE key IN ({','.join('?' * len(chunk))}) "
+                    f"GROUP BY key HAVING COUNT(*) > {int(limit)}", chunk)}
+                chunk = [key for key in chunk if key not in hot]
+                if not chunk:
+                    continue
             out.extend(self._read(
                 "SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
                 f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk))
