@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from newsdiff.cli import cli
 from newsdiff.config import Settings
 from newsdiff.index import build_index
-from newsdiff.store import open_store
+from newsdiff.store import FORMAT, open_store
 
 from conftest import SEEDS, seed_text
 
@@ -227,7 +227,7 @@ def test_an_index_from_another_format_version_is_refused(tmp_path: Path) -> None
         db.execute("UPDATE meta SET value = ? WHERE name = 'settings'", (json.dumps(meta),))
     r = run("check", str(DATA / "new_article.txt"), "--corpus", str(corpus))
     assert r.exit_code == 2
-    assert "index format 'newsdiff.index/0' is not 'newsdiff.index/1'" in r.output
+    assert f"index format 'newsdiff.index/0' is not '{FORMAT}'" in r.output
 
 
 def test_add_copies_records_and_indexes_and_refuses_duplicates(backend, tmp_path: Path) -> None:

@@ -234,14 +234,17 @@ MAX_BUCKET = 4  # larger buckets are linked as a star, not as all their pairs
 
 
 @lru_cache(maxsize=16)
-def window_sketcher(num_perm: int, seed: int, threshold: float) -> WindowSketcher:
+def window_sketcher(num_perm: int, seed: int, threshold: float,
+                    bands: tuple[int, int] | None = None) -> WindowSketcher:
     """One sketcher per setting (deriving LSH band parameters is not free)."""
-    return WindowSketcher(num_perm, seed, threshold)
+    return WindowSketcher(num_perm, seed, threshold, bands)
 
 
-def window_keys(items: Sequence[Analyzed], settings: Settings
+def window_keys(items: Sequence[Analyzed], settings: Settings,
+                bands: dict[str, tuple[int, int]] | None = None
                 ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray]]]:
-    """LSH bucket keys of every sentence window of `items`.
+    """LSH bucket keys of every sentence window of `items` (`bands`: the LSH (bands,
+    rows) of each family when already known, as an index records them).
 
     Two families of windows are sketched: runs of words as bigrams of their content words
     (passages that keep their wording; function words are skipped, so "of the" and "said
@@ -283,7 +286,9 @@ def window_keys(items: Sequence[Analyzed], settings: Settings
             flat = word_hashes(keys)
             step = max(2, settings.content_window_words // 2)
             threshold = settings.content_lsh_threshold
-        sketcher = window_sketcher(perm, settings.seed, threshold)
+        known = (bands or {}).get(family)
+        sketcher = window_sketcher(perm, settings.seed, threshold,
+                                   tuple(known) if known else None)
         sig, owners = sketcher.window_signatures(flat, sizes_arr, step)
         families.append((sketcher.band_keys(sig, tag), owners))
     return sentences, families

@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xxhash
-from datasketch import LeanMinHash
-from datasketch.lsh import _optimal_param
 
 from . import boilerplate as bp
 from .align import align, may_align
@@ -29,6 +25,7 @@ from .compare import (
     newsdiff_version,
     window_keys,
     window_num_perm,
+    window_sketcher,
 )
 from .config import Settings
 from .corpus import (
@@ -43,25 +40,24 @@ from .corpus import (
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
-from .signatures import HASH, SCHEME, minhash, shingle_hashes
+from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
 from .threads import doc_order_key
 from .tokens import Word, words
 
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
 Progress = Callable[[str, int, int], None]
 MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
 MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
-HOT_BUCKET = 200  # a window bucket holding more indexed sentences is a stock phrase: skipped
+HOT_BUCKET = 64  # a window bucket holding more indexed sentences is a stock phrase: skipped
 
 
-def index_meta(settings: Settings) -> dict[str, Any]:
-    """What decides how the index's sketches were made; a query must agree with it."""
-    import datasketch
-
+def index_params(settings: Settings) -> dict[str, Any]:
+    """What decides how the index's bucket keys are made; a query must agree with it."""
     return {
         "format": FORMAT,
-        "newsdiff": newsdiff_version(),
-        "datasketch": datasketch.__version__,
         "scheme": SCHEME,
         "hash": HASH,
         **settings.sketch_params(),
@@ -73,39 +69,47 @@ def index_meta(settings: Settings) -> dict[str, Any]:
     }
 
 
-def ensure_compatible(store: IndexStore, settings: Settings, create: bool = False) -> None:
+def index_meta(settings: Settings) -> dict[str, Any]:
+    """The index parameters plus what they were derived with, as a new index records them:
+    the LSH (bands, rows) of the document and window sketches, so that a query need not
+    derive them (nor load datasketch), and the versions that wrote it."""
+    import datasketch
+
+    perm = window_num_perm(settings)
+    return {
+        **index_params(settings),
+        "newsdiff": newsdiff_version(),
+        "datasketch": datasketch.__version__,
+        "bands": {"doc": lsh_bands(settings.doc_lsh_threshold, settings.num_perm),
+                  "words": lsh_bands(settings.sentence_lsh_threshold, perm),
+                  "content": lsh_bands(settings.content_lsh_threshold, perm)},
+    }
+
+
+Bands = dict[str, tuple[int, int]]
+
+
+def ensure_compatible(store: IndexStore, settings: Settings, create: bool = False) -> Bands:
     """Refuse to mix sketches made another way (raises IndexStoreError); a new index
-    records the settings when `create`."""
-    wanted = index_meta(settings)
+    records the settings when `create`. Returns the LSH bands the index was built with."""
     stored = store.read_meta()
     if stored is None:
         if not create:
             raise IndexStoreError(f"{store.url}: the index is empty (run `newsdiff index "
                                   "build`)")
-        store.write_meta(wanted)
-        return
-    keys = [k for k in wanted if k not in ("newsdiff", "datasketch")]
-    keys.append("datasketch")
-    diffs = [f"{k}={stored.get(k)!r} (now {wanted[k]!r})" for k in keys
+        stored = index_meta(settings)
+        store.write_meta(stored)
+    wanted = index_params(settings)
+    diffs = [f"{k}={stored.get(k)!r} (now {wanted[k]!r})" for k in wanted
              if stored.get(k) != wanted[k]]
     if diffs:
         raise IndexStoreError(f"{store.url}: index built with other settings: "
                               f"{', '.join(diffs)}; rebuild it (`newsdiff index build "
                               "--rebuild`) or use the same settings")
-
-
-@lru_cache(maxsize=64)
-def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    # Deriving the bands integrates numerically (~25 ms): once per setting, not per document.
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
-
-
-def band_keys(hashvalues: np.ndarray, bands: tuple[int, int], tag: int) -> list[int]:
-    """LSH bucket keys (signed 64-bit) of one sketch: one per band."""
-    b, r = bands
-    rows = np.ascontiguousarray(hashvalues[: b * r], dtype=np.uint32).reshape(b, r)
-    return [xxhash.xxh64_intdigest(bytes((tag, i)) + rows[i].tobytes()) - (1 << 63)
-            for i in range(b)]
+    try:
+        return {name: (int(b), int(r)) for name, (b, r) in stored["bands"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise IndexStoreError(f"{store.url}: corrupt index metadata (LSH bands)") from None
 
 
 @dataclass(frozen=True)
@@ -114,18 +118,24 @@ class Sketched:
 
     item: Analyzed
     shingles: np.ndarray
-    doc_minhash: LeanMinHash
+    doc_minhash: LeanMinHash | None  # None when only querying
     buckets: tuple[tuple[int, int], ...]  # (key, sentence or -1)
 
 
-def sketch(item: Analyzed, settings: Settings) -> Sketched:
-    """Shingles, MinHashes and LSH bucket keys of one analysed document."""
+DOC_TAG = 1  # bucket-key tag of document bands (window families use 2 and 3)
+
+
+def sketch(item: Analyzed, settings: Settings, bands: Bands, *, for_storage: bool = True
+           ) -> Sketched:
+    """Shingles and LSH bucket keys of one analysed document, and (`for_storage`) its
+    datasketch MinHash, which the index keeps."""
     shingles = shingle_hashes(item.body_norms, settings.shingle_size)
-    doc_mh = minhash(shingles, settings.num_perm, settings.seed)
-    buckets = [(k, -1) for k in band_keys(doc_mh.hashvalues,
-                                          _bands(settings.doc_lsh_threshold, settings.num_perm),
-                                          1)]
-    sentences, families = window_keys([item], settings)
+    doc_mh = minhash(shingles, settings.num_perm, settings.seed) if for_storage else None
+    sketcher = window_sketcher(settings.num_perm, settings.seed, settings.doc_lsh_threshold,
+                               bands["doc"])
+    doc_keys = sketcher.band_keys(sketcher.set_signature(shingles), DOC_TAG)[0].tolist()
+    buckets = [(k, -1) for k in doc_keys]
+    sentences, families = window_keys([item], settings, bands)
     for keys, owners in families:
         for row, owner in zip(keys.tolist(), owners.tolist(), strict=True):
             sent = sentences[owner][1]
@@ -136,6 +146,7 @@ def sketch(item: Analyzed, settings: Settings) -> Sketched:
 def to_record(sk: Sketched) -> DocRecord:
     """The stored form of a sketched document."""
     doc = sk.item.doc
+    assert sk.doc_minhash is not None, "sketched for a query, not for storage"
     buf = bytearray(sk.doc_minhash.bytesize())
     sk.doc_minhash.serialize(buf)
     meta = {"path": doc.path, "title": doc.title, "source": doc.source,
@@ -202,7 +213,7 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         for doc_id in sorted(store.documents()):
             store.remove(doc_id)
         store.write_meta(index_meta(settings))
-    ensure_compatible(store, settings, create=True)
+    bands = ensure_compatible(store, settings, create=True)
     report = BuildReport()
     stored = store.documents()
     found = discover([corpus])
@@ -238,17 +249,22 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         store.remove(doc_id)
         report.removed.append(doc_id)
     learned: Counter[str] = Counter()
+    # Adding more documents than the index holds: a bulk load (see IndexStore.bulk).
+    bulk = len(raws) > len(stored)
+    if bulk:
+        store.bulk(True)
     for start in range(0, len(raws), chunk):
         batch = raws[start:start + chunk]
         edge = {bp.line_key(line.text) for r in batch
                 for line in bp.edge_lines(r.text, r.front_matter_end)}
         learned.update({k: 2 for k in store.known_furniture(edge) if k not in learned})
         for item in analyze(batch, settings, repeats=learned):
-            sk = sketch(item, settings)
+            sk = sketch(item, settings, bands)
             store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
             (report.updated if item.doc.id in stored else report.added).append(item.doc.id)
             if progress:
                 progress("index", len(report.added) + len(report.updated), len(raws))
+    store.bulk(False)  # also completes the key index an interrupted bulk build left out
     return report
 
 
@@ -278,11 +294,14 @@ def _learned_repeats(store: IndexStore, raw: RawArticle) -> Counter[str]:
     return Counter({k: 2 for k in store.known_furniture(edge)})
 
 
-def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> CheckResult:
+def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
+                  bands: Bands | None = None) -> CheckResult:
     """Compare one new article with the index: near-duplicates, repeated statements (with
-    the earliest indexed article that made each), new statements, divergences."""
+    the earliest indexed article that made each), new statements, divergences. `bands`:
+    what `ensure_compatible` returned (checked here when not given)."""
+    bands = bands or ensure_compatible(store, settings)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
-    sk = sketch(item, settings)
+    sk = sketch(item, settings, bands, for_storage=False)
     hits = store.lookup([k for k, s in sk.buckets if s < 0])
     hits += store.lookup([k for k, s in sk.buckets if s >= 0], HOT_BUCKET)
     new_sents_of_key: dict[int, set[int]] = defaultdict(set)
@@ -361,8 +380,9 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings) -> Che
 
 def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> None:
     """Add one article to the index (its furniture learned from what the index knows)."""
+    bands = ensure_compatible(store, settings, create=True)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
-    sk = sketch(item, settings)
+    sk = sketch(item, settings, bands)
     store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
 
 

@@ -159,9 +159,9 @@ def check_text(results: Sequence[CheckResult], fail_on: Sequence[str]) -> str:
 def check_files(names: Sequence[str], store: IndexStore, settings: Settings,
                 options: dict[str, str] | None = None) -> list[CheckResult]:
     """Check every named article (read all first, so a bad one stops the run early)."""
-    ensure_compatible(store, settings)
+    bands = ensure_compatible(store, settings)
     raws = [read_new_article(name, settings, options) for name in names]
-    return [check_article(raw, store, settings) for raw in raws]
+    return [check_article(raw, store, settings, bands) for raw in raws]
 
 
 @contextlib.contextmanager
@@ -222,7 +222,7 @@ def add_articles(names: Sequence[str], corpus: Path, store: IndexStore, settings
         load_manifest(corpus)  # a manifest we cannot read is never appended to
         if store.read_meta() is None and discover([corpus]):
             _index_first(corpus, store, settings)
-        ensure_compatible(store, settings, create=True)
+        bands = ensure_compatible(store, settings, create=True)
         for name in names:
             target_name = "stdin.txt" if name == STDIN else _target_name(name)
             raw = read_new_article(name, settings, options)
@@ -232,7 +232,7 @@ def add_articles(names: Sequence[str], corpus: Path, store: IndexStore, settings
                                     "name; rename the new one")
             raw = RawArticle(target_name, str(target), raw.text, raw.format, raw.encoding,
                              raw.sha256, raw.meta, raw.front_matter_end)
-            result = check_article(raw, store, settings)
+            result = check_article(raw, store, settings, bands)
             if result.verdict == "duplicate" and not force:
                 outcomes.append(AddOutcome(result, False, None,
                                            "near-duplicate (use --force to add it anyway)"))

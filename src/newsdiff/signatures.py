@@ -9,10 +9,15 @@ that a shared passage inside two long sentences still lands in one LSH bucket.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH, MinHashLSHEnsemble
+
+if TYPE_CHECKING:  # datasketch (and the scipy it loads) is imported where it is used, so
+    # that `newsdiff check` starts without it
+    from datasketch import LeanMinHash
 
 SCHEME = "affine32"
 HASH = "xxh32"
@@ -95,8 +100,19 @@ def shingle_hashes(keys: Sequence[str], size: int) -> np.ndarray:
     return np.unique(ngram_hashes(word_hashes(keys), size))
 
 
+@lru_cache(maxsize=64)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) that datasketch's MinHashLSH picks for a Jaccard threshold (equal
+    weight on false positives and negatives); derived by numerical integration, once."""
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
 def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> LeanMinHash:
     """A compact MinHash of a set of 32-bit shingle hashes."""
+    from datasketch import LeanMinHash, MinHash
+
     m = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity, scheme=SCHEME)
     if len(hashes):
         m.update_batch(hashes.tolist())
@@ -105,6 +121,8 @@ def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> LeanMinHash:
 
 def minhashes(sets: Iterable[np.ndarray], num_perm: int, seed: int) -> Iterator[LeanMinHash]:
     """MinHashes of many shingle sets, reusing one set of permutations."""
+    from datasketch import LeanMinHash, MinHash
+
     base = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity, scheme=SCHEME)
     for hashes in sets:
         m = base.copy()
@@ -133,6 +151,8 @@ def lsh_pairs(keys: Sequence[str], sketches: Sequence[LeanMinHash], threshold: f
         same_group: optional group per sketch; pairs within one group are not returned
             (windows of the same document, say).
     """
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     position = {}
     with lsh.insertion_session() as session:
@@ -156,6 +176,8 @@ def containment_pairs(sketches: Sequence[LeanMinHash], sizes: Sequence[int],
     entries = [(i, m, n) for i, (m, n) in enumerate(zip(sketches, sizes, strict=True)) if n]
     if len(entries) < 2:
         return set()
+    from datasketch import MinHashLSHEnsemble
+
     ensemble = MinHashLSHEnsemble(threshold=threshold, num_perm=num_perm, num_part=8)
     ensemble.index(entries)
     pairs: set[tuple[int, int]] = set()
@@ -187,14 +209,13 @@ class WindowSketcher:
     bands whose keys are 64-bit integers.
     """
 
-    def __init__(self, num_perm: int, seed: int, threshold: float) -> None:
-        from datasketch.lsh import _optimal_param
-
+    def __init__(self, num_perm: int, seed: int, threshold: float,
+                 bands: tuple[int, int] | None = None) -> None:
         rng = np.random.RandomState(seed)
         self.num_perm = num_perm
         self.a = (rng.randint(0, 2**32, num_perm, dtype=np.uint64) | 1).astype(np.uint32)
         self.b = rng.randint(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
-        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        self.bands, self.rows = bands or lsh_bands(threshold, num_perm)
         self.mix = rng.randint(1, 2**63, (self.bands, self.rows), dtype=np.int64).astype(
             np.uint64) | np.uint64(1)
 
@@ -239,6 +260,13 @@ class WindowSketcher:
         owners = np.concatenate((seq_of_block[pairs], single))
         return sig, owners
 
+    def set_signature(self, hashes: np.ndarray) -> np.ndarray:
+        """The (1, num_perm) signature of one set of shingle hashes."""
+        if not len(hashes):
+            return np.full((1, self.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+        permuted = _fmix32(hashes)[:, None] * self.a[None, :] + self.b[None, :]
+        return permuted.min(axis=0, keepdims=True)
+
     def band_keys(self, signatures: np.ndarray, tag: int) -> np.ndarray:
         """(len(signatures), bands) signed 64-bit bucket keys; `tag` separates families."""
         n = len(signatures)
@@ -262,8 +290,8 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
         keys: (n, bands) bucket keys, one row per window.
         owners: (n,) the sentence each window belongs to.
         groups: (n,) the document of each window; pairs within one document are skipped.
-        max_bucket: buckets holding more owners than this are paired as a star (each
-            owner with the first) rather than quadratically.
+        max_bucket: buckets holding more owners than this are paired as stars (each
+            owner with the first of other groups) rather than quadratically.
     """
     if not len(keys):
         return set()
@@ -293,11 +321,16 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
             continue
         items = sorted(members.items())
         if len(items) > max_bucket:
-            # A passage that many sentences share: link each to the first, not all pairs
-            # (the threads join them all the same).
-            items = items[:1] + [(o, g) for o, g in items[1:] if g != items[0][1]]
-            oi = items[0][0]
-            pairs.update((oi, oj) for oj, _ in items[1:])
+            # A passage that many sentences share: not all pairs (the threads join them all
+            # the same). Each is linked to the first sentence of every other document when
+            # few documents share it (either input order gives the same links), else to
+            # the first sentence of all.
+            firsts: dict[int, int] = {}
+            for o, g in items:
+                firsts.setdefault(g, o)
+            centres = firsts if len(firsts) <= max_bucket else dict([items[0][::-1]])
+            for o, g in items:
+                pairs.update((min(o, c), max(o, c)) for cg, c in centres.items() if cg != g)
             continue
         for x, (oi, gi) in enumerate(items):
             for oj, gj in items[x + 1:]:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .errors import IndexStoreError
 
-FORMAT = "newsdiff.index/1"
+FORMAT = "newsdiff.index/2"
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ class IndexStore(Protocol):
 
     def remove(self, doc_id: str) -> None:
         """Remove one document and everything stored for it."""
+
+    def bulk(self, active: bool) -> None:
+        """Enter (True) or leave (False) bulk loading, for a build that adds many
+        documents: a backend may defer work that each document would otherwise pay for."""
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""

@@ -125,6 +125,9 @@ class RedisStore:
         self._queue_delete(pipe, doc_id)
         self._call(pipe.execute)
 
+    def bulk(self, active: bool) -> None:
+        """Nothing to defer: every document's keys are written as it is indexed."""
+
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
         ids = sorted(set(doc_ids))

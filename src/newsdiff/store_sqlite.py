@@ -19,15 +19,15 @@ CREATE TABLE IF NOT EXISTS docs (
     sha256 TEXT NOT NULL,
     record BLOB NOT NULL,
     minhash BLOB NOT NULL,
-    n_buckets INTEGER NOT NULL
+    n_buckets INTEGER NOT NULL,
+    first_bucket INTEGER NOT NULL,
+    last_bucket INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS buckets (
     key INTEGER NOT NULL,
     doc INTEGER NOT NULL,
-    sent INTEGER NOT NULL,
-    PRIMARY KEY (key, doc, sent)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS buckets_doc ON buckets (doc);
+    sent INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS furniture (
     key TEXT NOT NULL,
     doc INTEGER NOT NULL,
@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS furniture (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS furniture_doc ON furniture (doc);
 """
+# Bucket rows are appended document by document (each document's rows are one rowid
+# range, recorded in `docs`), so writing a document dirties a few pages. Looking keys up
+# needs this covering index; a bulk build drops it and creates it once at the end (sorting
+# is far cheaper than a thousand random B-tree inserts per document), and whoever opens an
+# index whose build was interrupted before that creates it.
+KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
 
 
 class SqliteStore:
@@ -72,8 +78,10 @@ class SqliteStore:
                 raise IndexStoreError(f"{path}: empty file, not a newsdiff index")
             try:
                 self.db.executescript(SCHEMA)
+                self.db.execute(KEY_INDEX)
             except sqlite3.DatabaseError as exc:
                 raise IndexStoreError(f"{path}: cannot create index: {exc}") from None
+        self._bulk = False
 
     def _write(self, action) -> Any:  # type: ignore[no-untyped-def]
         """Run `action` inside one immediate transaction."""
@@ -116,30 +124,54 @@ class SqliteStore:
             furniture: Iterable[str]) -> None:
         """Add or replace one document in one transaction."""
         furniture = sorted(set(furniture))
+        rows = sorted(set(buckets))
 
         def action() -> None:
             self._delete(record.id)
+            (last,), = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM buckets")
             cur = self.db.execute(
-                "INSERT INTO docs (id, sha256, record, minhash, n_buckets) VALUES (?,?,?,?,?)",
-                (record.id, record.sha256, record.pack(), record.minhash, len(set(buckets))))
+                "INSERT INTO docs (id, sha256, record, minhash, n_buckets, first_bucket, "
+                "last_bucket) VALUES (?,?,?,?,?,?,?)",
+                (record.id, record.sha256, record.pack(), record.minhash, len(rows), last + 1,
+                 last + len(rows)))
             rowid = cur.lastrowid
-            self.db.executemany("INSERT OR IGNORE INTO buckets (key, doc, sent) VALUES (?,?,?)",
-                                ((k, rowid, s) for k, s in buckets))
+            self.db.executemany("INSERT INTO buckets (rowid, key, doc, sent) VALUES (?,?,?,?)",
+                                ((last + 1 + i, k, rowid, sent)
+                                 for i, (k, sent) in enumerate(rows)))
             self.db.executemany("INSERT OR IGNORE INTO furniture (key, doc) VALUES (?, ?)",
                                 ((k, rowid) for k in furniture))
 
         self._write(action)
 
     def _delete(self, doc_id: str) -> None:
-        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        row = self.db.execute("SELECT rowid, first_bucket, last_bucket FROM docs WHERE id = ?",
+                              (doc_id,)).fetchone()
         if row:
-            self.db.execute("DELETE FROM buckets WHERE doc = ?", row)
-            self.db.execute("DELETE FROM furniture WHERE doc = ?", row)
-            self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+            rowid, first, last = row
+            self.db.execute("DELETE FROM buckets WHERE rowid BETWEEN ? AND ? AND doc = ?",
+                            (first, last, rowid))
+            self.db.execute("DELETE FROM furniture WHERE doc = ?", (rowid,))
+            self.db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     def remove(self, doc_id: str) -> None:
         """Remove one document and everything stored for it."""
         self._write(lambda: self._delete(doc_id))
+
+    def bulk(self, active: bool) -> None:
+        """Drop the key index for a bulk build (True); create it again (False)."""
+        self._bulk = active
+        statement = "DROP INDEX IF EXISTS buckets_key" if active else KEY_INDEX
+        self._write(lambda: self.db.execute(statement))
+
+    def _key_index(self) -> None:
+        """Make sure bucket keys can be looked up (an interrupted bulk build left the
+        index without it)."""
+        if self._bulk:
+            return
+        found = self._read("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                           "name = 'buckets_key'")
+        if not found:
+            self._write(lambda: self.db.execute(KEY_INDEX))
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
@@ -156,6 +188,7 @@ class SqliteStore:
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
         keys with more than `limit` entries (stock phrases) are left out."""
+        self._key_index()
         unique = sorted(set(keys))
         out: list[tuple[int, str, int]] = []
         for k in range(0, len(unique), 500):
@@ -208,8 +241,8 @@ class SqliteStore:
         if orphans:
             problems.append(f"{orphans} bucket entries belong to no document")
         for doc_id, expected, found in self._read(
-                "SELECT d.id, d.n_buckets, (SELECT COUNT(*) FROM buckets b WHERE b.doc = "
-                "d.rowid) FROM docs d"):
+                "SELECT d.id, d.n_buckets, (SELECT COUNT(*) FROM buckets b WHERE b.rowid "
+                "BETWEEN d.first_bucket AND d.last_bucket AND b.doc = d.rowid) FROM docs d"):
             if expected != found:
                 problems.append(f"{doc_id}: {found} of {expected} bucket entries stored")
         for (blob, minhash) in self._read("SELECT record, minhash FROM docs"):
