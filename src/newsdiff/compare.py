@@ -65,16 +65,25 @@ class Analyzed:
 def analyze(raws: Sequence[RawArticle], settings: Settings,
             repeats: bp.Counter[str] | None = None) -> list[Analyzed]:
     """Boilerplate and sentences of each article; furniture learned across `raws` (plus
-    `repeats`, edge-line counts from elsewhere, such as an index)."""
+    `repeats`, edge-line counts from elsewhere, such as an index). Sorted by date."""
+    out = analyze_map(raws, settings, None, repeats)
+    out.sort(key=lambda a: doc_order_key(a.doc))
+    return out
+
+
+def analyze_map(raws: Sequence[RawArticle], settings: Settings,
+                then: Callable[[Analyzed], object] | None,
+                repeats: bp.Counter[str] | None = None) -> list:  # type: ignore[type-arg]
+    """`then` of each analysed article (the Analyzed itself when None), in input order,
+    computed in the workers, so that only its result travels back."""
     counts = edge_repeats(raws, settings)
     if repeats:
         counts.update(repeats)
     global _ANALYZE_STATE
-    _ANALYZE_STATE = (raws, counts, settings)
+    _ANALYZE_STATE = (raws, counts, settings, then)
     chunks = [range(k, min(k + 200, len(raws))) for k in range(0, len(raws), 200)]
     out = [a for part in parallel_map(_analyze_chunk, chunks, settings) for a in part]
     _ANALYZE_STATE = None
-    out.sort(key=lambda a: doc_order_key(a.doc))
     return out
 
 
@@ -92,10 +101,11 @@ def parallel_map(func: Callable, chunks: Sequence, settings: Settings) -> list: 
         return pool.map(func, chunks, chunksize=1)
 
 
-def _analyze_chunk(indexes: range) -> list[Analyzed]:
-    raws, counts, settings = _ANALYZE_STATE  # type: ignore[misc]
+def _analyze_chunk(indexes: range) -> list:  # type: ignore[type-arg]
+    raws, counts, settings, then = _ANALYZE_STATE  # type: ignore[misc]
     patterns = bp.compile_patterns(settings.boilerplate_patterns)
-    return [_analyze_one(raws[i], counts, patterns) for i in indexes]
+    items = (_analyze_one(raws[i], counts, patterns) for i in indexes)
+    return [then(a) if then else a for a in items]
 
 
 def _analyze_one(raw: RawArticle, counts: Counter[str], patterns: list) -> Analyzed:  # type: ignore[type-arg]

@@ -21,6 +21,7 @@ from .align import align, may_align
 from .compare import (
     Analyzed,
     analyze,
+    analyze_map,
     duplicate_verdict,
     newsdiff_version,
     window_keys,
@@ -258,10 +259,14 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         edge = {bp.line_key(line.text) for r in batch
                 for line in bp.edge_lines(r.text, r.front_matter_end)}
         learned.update({k: 2 for k in store.known_furniture(edge) if k not in learned})
-        for item in analyze(batch, settings, repeats=learned):
+        def stored_form(item: Analyzed) -> tuple[DocRecord, tuple[tuple[int, int], ...],
+                                                   set[str]]:
             sk = sketch(item, settings, bands)
-            store.put(to_record(sk), sk.buckets, furniture_keys(item.doc))
-            (report.updated if item.doc.id in stored else report.added).append(item.doc.id)
+            return to_record(sk), sk.buckets, furniture_keys(item.doc)
+
+        for record, buckets, furniture in analyze_map(batch, settings, stored_form, learned):
+            store.put(record, buckets, furniture)
+            (report.updated if record.id in stored else report.added).append(record.id)
             if progress:
                 progress("index", len(report.added) + len(report.updated), len(raws))
     store.bulk(False)  # also completes the key index an interrupted bulk build left out
