@@ -101,8 +101,10 @@ def bench_compare(n: int, root: Path) -> dict[str, float]:
             "base_rss": base_rss, "ratio": wall / base_wall, **evaluate(comparison, truth)}
 
 
-def bench_check(n: int, root: Path, samples: int = 50) -> dict[str, float]:
-    """Index build rate and check latency against an n-article index."""
+def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False
+                ) -> dict[str, float]:
+    """Index build rate and check latency against an n-article index (`reuse_index`: query
+    the index a previous run built, without timing a build)."""
     from newsdiff.config import Settings
     from newsdiff.index import check_article, ensure_compatible
     from newsdiff.precheck import read_new_article
@@ -110,11 +112,13 @@ def bench_check(n: int, root: Path, samples: int = 50) -> dict[str, float]:
 
     folder, _ = corpus(n, root)
     db = root / f"index-{n}.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db.resolve()}"
-    build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build", str(folder),
-                                      "--index", url, "-q"])
+    build_wall = build_rss = float("nan")
+    if not (reuse_index and db.exists()):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build",
+                                          str(folder), "--index", url, "-q"])
     new_dir = root / f"new-{n}"
     new_dir.mkdir(exist_ok=True)
     rng = random.Random(3)
@@ -150,13 +154,15 @@ def bench_check(n: int, root: Path, samples: int = 50) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--check-size", type=int, default=10000)
     parser.add_argument("--large", action="store_true",
                         help="also measure check against a 100,000-article index")
     parser.add_argument("--samples", type=int, default=50,
                         help="articles checked to measure check latency")
     parser.add_argument("--root", type=Path, default=HERE / "out")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="measure check against indexes a previous run built")
     args = parser.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     print(f"{'N':>7} {'wall s':>7} {'RSS MB':>7} {'art/s':>7} {'base s':>7} {'ratio':>6} "
@@ -177,7 +183,7 @@ def main() -> None:
     print(f"\n{'index N':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} {'check p50 ms':>13} "
           f"{'p95 ms':>7} {'CLI s':>6}")
     for n in check_sizes:
-        c = bench_check(n, args.root, args.samples)
+        c = bench_check(n, args.root, args.samples, args.reuse_index)
         print(f"{c['n']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
               flush=True)
