@@ -13,7 +13,7 @@ from newsdiff.compare import compare_texts
 from newsdiff.divergence import find_divergences, statement_match, statement_matches
 from newsdiff.model import Document
 
-from conftest import ROOT, SHARED_DATA
+from conftest import ROOT, SHARED_DATA, seed_text
 
 PAIRS = json.loads((ROOT / "tests" / "data" / "divergence_pairs.json").read_text("utf-8"))
 
@@ -234,3 +234,18 @@ def test_names_in_a_loosely_reordered_passage_are_not_compared(seed_comparison) 
     # slot of the reordered alignment but not a role.
     assert [v for v in seed_comparison.divergences if v.kind == "entity"] == []
     assert any(m.kind == "rephrased" and m.score < 0.5 for m in seed_comparison.matches)
+
+
+def test_divergences_found_by_two_workers_are_the_ones_found_by_one(monkeypatch):
+    import newsdiff.divergence as divergence
+
+    original = seed_text("002")
+    edited = (original.replace("70 years", "60 years").replace("eight-point", "six-point")
+              .replace("not easy", "easy"))
+    comp = compare_texts([("002", original, "2016-12-01"), ("002-edited", edited, "2016-12-02")])
+    docs = {d.id: d for d in comp.documents}
+    serial = find_divergences(comp.matches, comp.threads, docs)
+    monkeypatch.setattr(divergence, "CHUNK", 1)  # one sentence or match per task
+    parallel = find_divergences(comp.matches, comp.threads, docs, workers=2)
+    assert {d.kind for d in serial} >= {"number", "negation"}
+    assert parallel == serial == list(comp.divergences)

@@ -419,3 +419,11 @@ def test_small_corpus_gets_a_heatmap_and_a_large_one_a_capped_index() -> None:
     assert "Showing 200 of 1000 versions" in thread
     assert len(thread.encode()) < 1_000_000
     assert broken_links(large) == []
+
+
+def test_pages_rendered_by_two_workers_are_the_pages_rendered_by_one(
+        monkeypatch, seed_comparison: Comparison, seed_files: dict[str, str]) -> None:
+    import newsdiff.report as report
+
+    monkeypatch.setattr(report, "RENDER_CHUNK", 1)  # one page per task
+    assert render(seed_comparison, workers=2) == seed_files

@@ -134,8 +134,11 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
 def write_report(result: model.Comparison, out: Path, json_text: str | None = None) -> Path:
     """Render the report and swap it into `out` with comparison.json; return index.html."""
     from .report import render
+    from .workers import worker_count
 
-    files: dict[str, str | bytes] = dict(render(result))
+    configured = result.settings.get("workers", 0)
+    files: dict[str, str | bytes] = dict(render(result, worker_count(
+        configured if isinstance(configured, int) else 0)))
     files["comparison.json"] = json_text if json_text is not None else model.dumps(result)
     replace_folder_atomic(out, files)
     return out / ("index.html" if "index.html" in files else "comparison.json")

@@ -6,7 +6,6 @@ files → corpus → boilerplate → sentences → signatures → candidates →
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from . import boilerplate as bp
+from . import workers
 from .align import MIN_SHARED_KEYS, align, min_common
 from .config import Settings, load_settings
 from .corpus import RawArticle, read_corpus, text_article
@@ -92,13 +92,8 @@ _MATCH_STATE: tuple | None = None  # what forked workers of `find_matches` read
 
 
 def parallel_map(func: Callable, chunks: Sequence, settings: Settings) -> list:  # type: ignore[type-arg]
-    """`func` over `chunks`, in order; on `settings.workers` forked processes when the work
-    is large enough to pay for them (workers read module state set before the fork)."""
-    workers = settings.workers or min(2, os.cpu_count() or 1)
-    if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
-        return [func(c) for c in chunks]
-    with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-        return pool.map(func, chunks, chunksize=1)
+    """`func` over `chunks` on the worker processes `settings.workers` allows."""
+    return workers.parallel_map(func, chunks, workers.worker_count(settings.workers))
 
 
 def _analyze_chunk(indexes: range) -> list:  # type: ignore[type-arg]
@@ -416,7 +411,8 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
                            settings, progress)
     threads = build_threads(matches, docs)
-    divergences = find_divergences(matches, threads, docs)
+    divergences = find_divergences(matches, threads, docs,
+                                   workers.worker_count(settings.workers))
     return Comparison(
         settings=settings.as_dict(),
         documents=tuple(a.doc for a in items),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
+from . import workers as par
 from .facts import (
     STANCES,
     Fact,
@@ -98,39 +99,73 @@ REORDERED_SCORE = 0.5  # below this, a rephrased match's word slots are not role
 
 
 def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
-                     docs: Mapping[str, Document]) -> list[Divergence]:
-    """Comparable facts that differ between the two sides of each match."""
+                     docs: Mapping[str, Document], workers: int = 1) -> list[Divergence]:
+    """Comparable facts that differ between the two sides of each match (on `workers`
+    forked processes when there are many)."""
+    global _STATE
     thread_of = {mid: t.id for t in threads for mid in t.matches}
-    sides: dict[tuple[str, int], _Side] = {}
-
-    def side(doc_id: str, sent: int) -> _Side:
-        key = (doc_id, sent)
-        if key not in sides:
-            doc = docs[doc_id]
-            s = doc.sentences[sent]
-            sides[key] = _Side(doc, s, extract_facts(doc.text, s.start, s.end, doc.published))
-        return sides[key]
-
     todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs)]
-    used = [(m.a.doc, m.a_sentence) for _, m in todo] + [(m.b.doc, m.b_sentence)
-                                                         for _, m in todo]
-    for key in dict.fromkeys(used):
-        side(*key)
-    aliases = fold_aliases(f for sd in sides.values() for f in sd.facts)
-
+    keys = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
+                              + [(m.b.doc, m.b_sentence) for _, m in todo]))
+    _STATE = (docs, keys, todo, {}, {})
+    try:
+        facts = {key: f for part in par.parallel_map(_facts_chunk, par.chunked(len(keys), CHUNK),
+                                                     workers) for key, f in part}
+        aliases = fold_aliases(f for fs in facts.values() for f in fs)
+        _STATE = (docs, keys, todo, facts, aliases)
+        results = par.parallel_map(_compare_chunk, par.chunked(len(todo), CHUNK), workers)
+    finally:
+        _STATE = None
     found: list[tuple[tuple, Match, Finding]] = []
     seen: set[tuple] = set()
-    for order, m in todo:
-        a, b = side(m.a.doc, m.a_sentence), side(m.b.doc, m.b_sentence)
-        for f in compare_statements(m, a, b, aliases):
-            key = (f.kind, m.a.doc, f.a.start, f.a.end, m.b.doc, f.b.start, f.b.end)
-            if key in seen:
-                continue
-            seen.add(key)
-            found.append(((order, f.a.start, f.b.start, DIVERGENCE_KINDS.index(f.kind)), m, f))
+    for part in results:
+        for k, findings in part:
+            order, m = todo[k]
+            for f in findings:
+                key = (f.kind, m.a.doc, f.a.start, f.a.end, m.b.doc, f.b.start, f.b.end)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.append(((order, f.a.start, f.b.start, DIVERGENCE_KINDS.index(f.kind)),
+                              m, f))
     found.sort(key=lambda x: x[0])
     return [_divergence(f"d{k}", m, f, docs, thread_of.get(m.id))
             for k, (_, m, f) in enumerate(found, 1)]
+
+
+_STATE: tuple | None = None  # what the forked workers of `find_divergences` read
+CHUNK = 2000  # sentences or matches a worker takes at a time
+
+
+def _facts_chunk(indexes: range) -> list[tuple[tuple[str, int], list[Fact]]]:
+    docs, keys, _, _, _ = _STATE  # type: ignore[misc]
+    out = []
+    for i in indexes:
+        doc_id, sent = keys[i]
+        doc = docs[doc_id]
+        s = doc.sentences[sent]
+        out.append((keys[i], extract_facts(doc.text, s.start, s.end, doc.published)))
+    return out
+
+
+def _compare_chunk(indexes: range) -> list[tuple[int, list[Finding]]]:
+    docs, _, todo, facts, aliases = _STATE  # type: ignore[misc]
+    sides: dict[tuple[str, int], _Side] = {}
+
+    def side(doc_id: str, sent: int) -> _Side:
+        if (doc_id, sent) not in sides:
+            doc = docs[doc_id]
+            sides[(doc_id, sent)] = _Side(doc, doc.sentences[sent], facts[(doc_id, sent)])
+        return sides[(doc_id, sent)]
+
+    out = []
+    for k in indexes:
+        m = todo[k][1]
+        findings = compare_statements(m, side(m.a.doc, m.a_sentence),
+                                      side(m.b.doc, m.b_sentence), aliases)
+        if findings:
+            out.append((k, findings))
+    return out
 
 
 def _may_diverge(m: Match, docs: Mapping[str, Document]) -> bool:

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import jinja2
 from rapidfuzz.distance import Indel
 
+from . import workers as par
 from .model import Comparison, Divergence, Document, Match, Span, Thread
 from .threads import doc_order_key
 from .tokens import normalize, words
@@ -1499,8 +1500,10 @@ def _tidy(html: str) -> str:
     return "\n".join(line.rstrip() for line in html.splitlines()).strip("\n") + "\n"
 
 
-def render(comparison: Comparison) -> dict[str, str]:
-    """Every page of the report, as relative file name → HTML text (or CSS/JS)."""
+def render(comparison: Comparison, workers: int = 1) -> dict[str, str]:
+    """Every page of the report, as relative file name → HTML text (or CSS/JS); the
+    thread, article and pair pages on `workers` forked processes when there are many."""
+    global _RENDER_STATE
     corpus = _Corpus(comparison)
     env = _environment()
     files: dict[str, str] = {}
@@ -1511,12 +1514,18 @@ def render(comparison: Comparison) -> dict[str, str]:
     emit("index.html", "index.html", index_page(corpus))
     ranked = _ranked_threads(corpus)
     position = {t: k for k, t in enumerate(ranked)}
-    for t in range(len(corpus.threads)):
-        emit(corpus.thread_page[t], "thread.html", thread_page(corpus, t, ranked, position))
-    for doc in corpus.docs:
-        emit(corpus.pages[doc.id], "article.html", article_page(corpus, doc))
-    for p in corpus.pairs[:MAX_PAIR_PAGES]:
-        emit(corpus.pair_page[(p.a, p.b)], "pair.html", pair_page(corpus, p))
+    jobs = ([("thread", t) for t in range(len(corpus.threads))]
+            + [("article", k) for k in range(len(corpus.docs))]
+            + [("pair", k) for k in range(min(len(corpus.pairs), MAX_PAIR_PAGES))])
+    for name in ("thread.html", "article.html", "pair.html"):
+        env.get_template(name)  # compiled once, before the workers fork
+    _RENDER_STATE = (corpus, env, ranked, position, jobs)
+    try:
+        size = max(RENDER_CHUNK, len(jobs) // (4 * max(1, workers)) + 1)
+        for part in par.parallel_map(_render_chunk, par.chunked(len(jobs), size), workers):
+            files.update(part)
+    finally:
+        _RENDER_STATE = None
     for kind, heading, total, cap in (
         ("articles", "All articles", len(corpus.docs), INDEX_ARTICLES),
         ("threads", "All recurring statements", len(corpus.threads), INDEX_THREADS),
@@ -1529,6 +1538,30 @@ def render(comparison: Comparison) -> dict[str, str]:
     for name in STATIC_FILES:
         files[f"static/{name}"] = _static(name)
     return dict(sorted(files.items()))
+
+
+_RENDER_STATE: tuple | None = None  # what the forked workers of `render` read
+RENDER_CHUNK = 200  # pages a worker renders at a time (at least)
+
+
+def _render_chunk(indexes: range) -> list[tuple[str, str]]:
+    corpus, env, ranked, position, jobs = _RENDER_STATE  # type: ignore[misc]
+    out = []
+    for i in indexes:
+        kind, k = jobs[i]
+        if kind == "thread":
+            path, html = corpus.thread_page[k], env.get_template("thread.html").render(
+                page=thread_page(corpus, k, ranked, position))
+        elif kind == "article":
+            doc = corpus.docs[k]
+            path, html = corpus.pages[doc.id], env.get_template("article.html").render(
+                page=article_page(corpus, doc))
+        else:
+            p = corpus.pairs[k]
+            path, html = corpus.pair_page[(p.a, p.b)], env.get_template("pair.html").render(
+                page=pair_page(corpus, p))
+        out.append((path, _tidy(html)))
+    return out
 
 
 __all__ = [

@@ -1,0 +1,30 @@
+"""Spreading a stage over the machine's cores with forked worker processes.
+
+Workers are forked, so they read what the stage put in module state before the fork (the
+documents, the settings) without pickling it; only their results travel back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+
+
+def worker_count(configured: int = 0) -> int:
+    """The processes a stage may use: `configured`, or up to two (0 means automatic)."""
+    return configured or min(2, os.cpu_count() or 1)
+
+
+def parallel_map(func: Callable, chunks: Sequence, workers: int) -> list:  # type: ignore[type-arg]
+    """`func` over `chunks`, in order; on `workers` forked processes when there is more
+    than one chunk (and the platform can fork)."""
+    if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
+        return [func(c) for c in chunks]
+    with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+        return pool.map(func, chunks, chunksize=1)
+
+
+def chunked(n: int, size: int) -> list[range]:
+    """0..n-1 in consecutive ranges of `size`."""
+    return [range(k, min(k + size, n)) for k in range(0, n, size)]
