@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
+MAX_DUPLICATE_CANDIDATES = 10  # ... of which sharing document buckets (the nearest)
 MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
 HOT_BUCKET = 64  # a window bucket holding more indexed sentences is a stock phrase: skipped
 
@@ -332,8 +333,12 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
         per_sentence[mine].append((-n, doc_id, sent))
     pairs = sorted((doc_id, sent, mine) for mine, ranked in per_sentence.items()
                    for _, doc_id, sent in sorted(ranked)[:MAX_CANDIDATES_PER_SENTENCE])
-    wanted = {d for d, n in doc_votes.items() if n} | {doc_id for doc_id, _, _ in pairs}
-    chosen = sorted(wanted, key=lambda d: (-doc_votes[d] - doc_hits[d], d))[:MAX_CANDIDATE_DOCS]
+    # Documents: the few nearest by document buckets (duplicate candidates), then those of
+    # the candidate sentences, most shared buckets first.
+    nearest = sorted((d for d, n in doc_votes.items() if n), key=lambda d: (-doc_votes[d], d))
+    chosen = nearest[:MAX_DUPLICATE_CANDIDATES]
+    rest = {doc_id for doc_id, _, _ in pairs} - set(chosen)
+    chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
     others = {doc_id: record_document(rec) for doc_id, rec in records.items()}
     duplicates = []
