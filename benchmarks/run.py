@@ -14,19 +14,23 @@ subprocesses, on the same files:
 Usage:
     python benchmarks/run.py                 # N = 1,000 and 10,000; check against 10,000
     python benchmarks/run.py --large         # also check against a 100,000-article index
+    python benchmarks/run.py --sizes --redis # check against a 10,000-article Redis index
     python benchmarks/run.py --sizes 200 --check-size 200   # the smoke run of the tests
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -101,10 +105,51 @@ def bench_compare(n: int, root: Path) -> dict[str, float]:
             "base_rss": base_rss, "ratio": wall / base_wall, **evaluate(comparison, truth)}
 
 
-def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False
-                ) -> dict[str, float]:
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[int]:
+    """A redis-server of our own on a free loopback port (Debian package `redis-server`)."""
+    import socket
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                             str(folder), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False,
+                backend: str = "sqlite") -> dict[str, float]:
     """Index build rate and check latency against an n-article index (`reuse_index`: query
-    the index a previous run built, without timing a build)."""
+    the SQLite index a previous run built, without timing a build; `backend`: "sqlite" or
+    "redis", a server of our own started for the run)."""
+    if backend == "redis":
+        with redis_server(root / "redis") as port:
+            return _bench_check(n, root, samples, False,
+                                f"redis://127.0.0.1:{port}/0?prefix=bench{n}")
+    return _bench_check(n, root, samples, reuse_index, None)
+
+
+def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url: str | None
+                 ) -> dict[str, float]:
     from newsdiff.config import Settings
     from newsdiff.index import check_article, ensure_compatible
     from newsdiff.precheck import read_new_article
@@ -112,9 +157,9 @@ def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False
 
     folder, _ = corpus(n, root)
     db = root / f"index-{n}.sqlite"
-    url = f"sqlite:///{db.resolve()}"
+    url = redis_url or f"sqlite:///{db.resolve()}"
     build_wall = build_rss = float("nan")
-    if not (reuse_index and db.exists()):
+    if redis_url or not (reuse_index and db.exists()):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build",
@@ -147,8 +192,8 @@ def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False
     store.close()
     cli_wall, _, _ = timed([PYTHON, "-m", "newsdiff", "check", str(paths[1]), "--index", url])
     times.sort()
-    return {"n": n, "build_wall": build_wall, "build_rate": n / build_wall,
-            "build_rss": build_rss, "p50": statistics.median(times),
+    return {"n": n, "backend": "redis" if redis_url else "sqlite", "build_wall": build_wall,
+            "build_rate": n / build_wall, "build_rss": build_rss, "p50": statistics.median(times),
             "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall}
 
 
@@ -163,6 +208,8 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=HERE / "out")
     parser.add_argument("--reuse-index", action="store_true",
                         help="measure check against indexes a previous run built")
+    parser.add_argument("--redis", action="store_true",
+                        help="measure check against a Redis index too (at --check-size)")
     args = parser.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     print(f"{'N':>7} {'wall s':>7} {'RSS MB':>7} {'art/s':>7} {'base s':>7} {'ratio':>6} "
@@ -180,11 +227,13 @@ def main() -> None:
         print(f"time per article from N={rows[0]['n']} to N={rows[-1]['n']}: "
               f"{growth:+.0%}")
     check_sizes = [args.check_size] + ([100_000] if args.large else [])
-    print(f"\n{'index N':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} {'check p50 ms':>13} "
-          f"{'p95 ms':>7} {'CLI s':>6}")
-    for n in check_sizes:
-        c = bench_check(n, args.root, args.samples, args.reuse_index)
-        print(f"{c['n']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
+    print(f"\n{'index N':>8} {'backend':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} "
+          f"{'check p50 ms':>13} {'p95 ms':>7} {'CLI s':>6}")
+    runs = [(n, "sqlite") for n in check_sizes] + ([(args.check_size, "redis")]
+                                                    if args.redis else [])
+    for n, backend in runs:
+        c = bench_check(n, args.root, args.samples, args.reuse_index, backend)
+        print(f"{c['n']:>8} {c['backend']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
               flush=True)
 

@@ -4,6 +4,7 @@ the targets are measured by `benchmarks/run.py` on a quiet machine)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,10 @@ def test_make_corpus_plants_relations_deterministically(tmp_path: Path) -> None:
 
 
 def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
+    redis = ["--redis"] if shutil.which("redis-server") else []  # CI installs it
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "200",
-                           "--check-size", "200", "--samples", "5", "--root", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600, check=False)
+                           "--check-size", "200", "--samples", "5", "--root", str(tmp_path),
+                           *redis], capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     print(proc.stdout)
     lines = proc.stdout.splitlines()
@@ -40,5 +42,6 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     assert row[0] == "200" and len(row) == 11
     dup_precision, dup_recall, reuse_recall = map(float, row[6:9])
     assert 0 <= dup_precision <= 1 and 0 <= dup_recall <= 1 and 0 <= reuse_recall <= 1
-    check_row = [line for line in lines if line.strip().startswith("200 ")][-1].split()
-    assert len(check_row) == 7
+    check_rows = [line.split() for line in lines[2:] if line.strip().startswith("200 ")]
+    assert [r[1] for r in check_rows] == ["sqlite"] + (["redis"] if redis else [])
+    assert all(len(r) == 8 and float(r[5]) > 0 for r in check_rows)
