@@ -53,7 +53,6 @@ Progress = Callable[[str, int, int], None]
 MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
 MAX_DUPLICATE_CANDIDATES = 10  # ... of which sharing document buckets (the nearest)
 MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
-HOT_BUCKET = 64  # a window bucket holding more indexed sentences is a stock phrase: skipped
 
 
 def index_params(settings: Settings) -> dict[str, Any]:
@@ -309,7 +308,7 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings, bands, for_storage=False)
     hits = store.lookup([k for k, s in sk.buckets if s < 0])
-    hits += store.lookup([k for k, s in sk.buckets if s >= 0], HOT_BUCKET)
+    hits += store.lookup([k for k, s in sk.buckets if s >= 0], skip_hot=True)
     new_sents_of_key: dict[int, set[int]] = defaultdict(set)
     for key, sent in sk.buckets:
         new_sents_of_key[key].add(sent)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 from .errors import IndexStoreError
 
 FORMAT = "newsdiff.index/2"
+HOT_BUCKET = 64  # a bucket holding more entries than this is a stock phrase
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,11 @@ class IndexStore(Protocol):
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
 
-    def lookup(self, keys: Sequence[int], limit: int | None = None
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
-        keys with more than `limit` entries (stock phrases) are left out."""
+        with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
+        out."""
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""

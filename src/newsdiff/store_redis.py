@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -140,17 +140,18 @@ class RedisStore:
                 out.append(DocRecord.unpack(blob, minhash))
         return out
 
-    def lookup(self, keys: Sequence[int], limit: int | None = None
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
-        keys with more than `limit` entries (stock phrases) are left out."""
+        with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
+        out (SCARD is constant-time here)."""
         unique = sorted(set(keys))
-        if limit is not None:
+        if skip_hot:
             pipe = self.r.pipeline(transaction=False)
             for key in unique:
                 pipe.scard(self._k("b", key))
             sizes = self._call(pipe.execute)
-            unique = [key for key, n in zip(unique, sizes, strict=True) if n <= limit]
+            unique = [key for key, n in zip(unique, sizes, strict=True) if n <= HOT_BUCKET]
         pipe = self.r.pipeline(transaction=False)
         for key in unique:
             pipe.smembers(self._k("b", key))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,13 +34,19 @@ CREATE TABLE IF NOT EXISTS furniture (
     PRIMARY KEY (key, doc)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS furniture_doc ON furniture (doc);
+CREATE TABLE IF NOT EXISTS hot (key INTEGER PRIMARY KEY);
 """
 # Bucket rows are appended document by document (each document's rows are one rowid
 # range, recorded in `docs`), so writing a document dirties a few pages. Looking keys up
 # needs this covering index; a bulk build drops it and creates it once at the end (sorting
 # is far cheaper than a thousand random B-tree inserts per document), and whoever opens an
-# index whose build was interrupted before that creates it.
+# index whose build was interrupted before that creates it. `hot` lists the keys holding
+# more than HOT_BUCKET entries, so that a query skips them without counting their rows;
+# a document's keys are counted as it is written (all keys at the end of a bulk build). A
+# key stays listed when documents are removed: it only means fewer stock-phrase hits.
 KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
+ALL_HOT = ("INSERT OR IGNORE INTO hot SELECT key FROM buckets GROUP BY key "
+           f"HAVING COUNT(*) > {HOT_BUCKET}")
 
 
 class SqliteStore:
@@ -140,6 +146,14 @@ class SqliteStore:
                                  for i, (k, sent) in enumerate(rows)))
             self.db.executemany("INSERT OR IGNORE INTO furniture (key, doc) VALUES (?, ?)",
                                 ((k, rowid) for k in furniture))
+            if not self._bulk:
+                keys = sorted({k for k, _ in rows})
+                for k in range(0, len(keys), 500):
+                    chunk = keys[k:k + 500]
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO hot SELECT key FROM buckets WHERE key IN "
+                        f"({','.join('?' * len(chunk))}) GROUP BY key "
+                        f"HAVING COUNT(*) > {HOT_BUCKET}", chunk)
 
         self._write(action)
 
@@ -158,20 +172,28 @@ class SqliteStore:
         self._write(lambda: self._delete(doc_id))
 
     def bulk(self, active: bool) -> None:
-        """Drop the key index for a bulk build (True); create it again (False)."""
+        """Drop the key index for a bulk build (True); create it again and list the hot
+        keys (False)."""
         self._bulk = active
-        statement = "DROP INDEX IF EXISTS buckets_key" if active else KEY_INDEX
-        self._write(lambda: self.db.execute(statement))
+        if active:
+            self._write(lambda: self.db.execute("DROP INDEX IF EXISTS buckets_key"))
+        else:
+            self._key_index()
 
     def _key_index(self) -> None:
-        """Make sure bucket keys can be looked up (an interrupted bulk build left the
-        index without it)."""
+        """Make sure bucket keys can be looked up and hot keys are listed (an interrupted
+        bulk build left the index without them)."""
         if self._bulk:
             return
-        found = self._read("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
-                           "name = 'buckets_key'")
-        if not found:
-            self._write(lambda: self.db.execute(KEY_INDEX))
+        found = {r[0] for r in self._read(
+            "SELECT name FROM sqlite_master WHERE name IN ('buckets_key', 'hot')")}
+        if found != {"buckets_key", "hot"}:
+            def action() -> None:
+                self.db.execute("CREATE TABLE IF NOT EXISTS hot (key INTEGER PRIMARY KEY)")
+                self.db.execute(KEY_INDEX)
+                self.db.execute(ALL_HOT)
+
+            self._write(action)
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
@@ -184,19 +206,19 @@ class SqliteStore:
             out.extend(DocRecord.unpack(r, m) for r, m in rows)
         return sorted(out, key=lambda r: r.id)
 
-    def lookup(self, keys: Sequence[int], limit: int | None = None
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
-        keys with more than `limit` entries (stock phrases) are left out."""
+        with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
+        out."""
         self._key_index()
         unique = sorted(set(keys))
         out: list[tuple[int, str, int]] = []
         for k in range(0, len(unique), 500):
             chunk = unique[k:k + 500]
-            if limit is not None:  # counted inside SQLite: no row of a hot key is fetched
+            if skip_hot:
                 hot = {r[0] for r in self._read(
-                    f"SELECT key FROM buckets WHERE key IN ({','.join('?' * len(chunk))}) "
-                    f"GROUP BY key HAVING COUNT(*) > {int(limit)}", chunk)}
+                    f"SELECT key FROM hot WHERE key IN ({','.join('?' * len(chunk))})", chunk)}
                 chunk = [key for key in chunk if key not in hot]
                 if not chunk:
                     continue
