@@ -68,7 +68,6 @@ class SqliteStore:
             mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache
-            self.db.execute("PRAGMA temp_store = MEMORY")
             tables = {r[0] for r in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
