@@ -161,7 +161,8 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
     build_wall = build_rss = float("nan")
     if redis_url or not (reuse_index and db.exists()):
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+            if not redis_url:
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
         build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build",
                                           str(folder), "--index", url, "-q"])
     new_dir = root / f"new-{n}"
