@@ -249,3 +249,44 @@ def test_divergences_found_by_two_workers_are_the_ones_found_by_one(monkeypatch)
     parallel = find_divergences(comp.matches, comp.threads, docs, workers=2)
     assert {d.kind for d in serial} >= {"number", "negation"}
     assert parallel == serial == list(comp.divergences)
+
+
+# --- negation of a statement restated inside a longer one ------------------------------------
+
+def test_negation_of_a_statement_restated_with_an_aside():
+    (d,) = two_statements(
+        ("Kishida, Japan’s foreign minister, will visit Russia on Dec. 3 to prepare the "
+         "summit.", "2016-11-19"),
+        ("Kishida will not visit Russia.", "2016-11-19"))
+    assert (d.kind, d.a.normalized, d.b.normalized) == ("negation", "affirmative", "negative")
+    assert d.a.value == "will visit" and d.b.value == "not visit"
+
+
+def test_negation_needs_the_same_names_numbers_and_dates():
+    """Another person, count or date makes the negated statement another statement."""
+    assert two_statements(("Foreign Minister Fumio Kishida met Lavrov in Moscow on Saturday.",
+                           None),
+                          ("Shinzo Abe did not meet Lavrov in Moscow.", None)) == []
+    found = two_statements(("The two leaders met in 2013 in Bali.", None),
+                           ("The two leaders did not meet in 2016 in Bali.", None))
+    assert [d.kind for d in found] == ["date"]  # the year differs; the meeting is another
+
+
+def test_negation_needs_the_words_together():
+    """Shared words spread across another clause do not restate the statement."""
+    assert two_statements(
+        ("Abe told reporters in Lima that Putin and the leaders of twenty Pacific economies "
+         "had agreed on trade rules.", None),
+        ("Abe has not agreed on trade rules.", None)) == []
+
+
+def test_wishes_conditions_and_possessives_are_not_asserted():
+    assert two_statements(("Opposition lawmakers called on Abe to resign over the deal.", None),
+                          ("Abe will not resign over the deal.", None)) == []
+    assert two_statements(("The summit could be held in Yamaguchi if Putin visits Japan.", None),
+                          ("Putin will not visit Japan.", None)) == []
+    assert two_statements(("Abe’s adviser said the talks would continue.", None),
+                          ("Abe is not an adviser.", None)) == []
+    (d,) = two_statements(("It’s easy to make a big step forward, Abe said.", None),
+                          ("It’s not easy to make a big step forward, Abe said.", None))
+    assert d.kind == "negation"  # "It’s" is "it is", not a possessive

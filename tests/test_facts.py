@@ -148,3 +148,9 @@ def test_stance_words_with_polarity():
         ("reluctant", -1), ("willing", 1), ("agreed", 1), ("agreed", 1), ("agree", 1),
         ("keen", 1), ("rejected", -1), ("agreed", 1), ("agreed", 1), ("opposed", -1)]
     assert stances("the state-backed office") == []
+
+
+def test_sentence_initial_negators_are_not_names():
+    text = "Nor did Putin plan to visit Tokyo. Neither was the treaty signed."
+    assert [f.name for f in entities(text)] == ["Putin", "Tokyo"]
+    assert [f.normalized for f in negations(text)] == ["nor", "neither"]

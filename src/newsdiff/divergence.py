@@ -12,7 +12,12 @@ aligned slot of the other statement:
 - **entity**: a name replaced by a different name (aliases folded: "Abe" is "Shinzo
   Abe") with nothing else changed around it, or the same person under another title;
 - **negation**: a negator ("not", "never", "no", "failed to") on one side only, scoping
-  over a predicate both statements share ("have not been held" / "have been held");
+  over a predicate both statements share ("have not been held" / "have been held"), and
+  only as certain as the negated clause is restated by the other statement: the shorter
+  statement's words aligned in order, no more than a few words (asides apart) inserted
+  between them, its names, numbers and dates all present on the other side, and the
+  affirmative side asserting the predicate (not "called on him to resign", "if he
+  becomes", "Nguyen's lawyer");
 - **stance**: opposite stance words in the same slot ("reluctant to" / "agreed to").
 
 Precision comes first: a fact with no counterpart (added detail) is not a divergence, nor
@@ -24,6 +29,7 @@ never decides one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +39,8 @@ from . import workers as par
 from .facts import (
     STANCES,
     Fact,
+    alias_key,
+    entities,
     extract_facts,
     fold_aliases,
     may_hold_outside_facts,
@@ -201,9 +209,13 @@ def compare_statements(match: Match, a: _Side, b: _Side,
     shared = support(ops, a, b)
     out = []
     for f in found:
-        # A negation is only as certain as the claim that both passages say the same thing
-        # otherwise; a number, date or name is anchored by its own slot and loses less.
-        weight = shared if f.kind == "negation" else 0.6 + 0.4 * shared
+        # A negation is only as certain as the claim that both statements say the same thing
+        # otherwise: that the clause negated on one side is wholly restated on the other
+        # ("Tom Jennings is not an ophthalmologist" / "Tom Jennings is a board certified
+        # ophthalmologist"), however much the other adds. A number, date or name is
+        # anchored by its own slot and loses less.
+        weight = (coverage(ops, a, b, aliases, (f.a.start, f.b.start)) if f.kind == "negation"
+                  else 0.6 + 0.4 * shared)
         conf = round(f.confidence * weight, 2)
         if conf >= MIN_CONFIDENCE:
             out.append(Finding(f.kind, f.a, f.b, f.a_value, f.b_value, f.a_norm, f.b_norm,
@@ -492,6 +504,8 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
             other, oword = (b, y) if side is a else (a, x)
             if neg.normalized in STANCES and _stance_before(other, oword):
                 continue  # "reluctant to X" / "agreed to X": a stance divergence
+            if _not_asserted(other, oword, side, word):
+                continue  # "called on Singh to resign" does not say that he resigned
             f_neg = _predicate_fact(side, neg, word)
             f_pos = _predicate_fact(other, None, oword, start=_clause_start(other, oword))
             conf = 0.9 if neg.normalized in ("not", "never", "no longer", "failed to") else 0.75
@@ -519,6 +533,97 @@ def support(ops: Sequence[EditOp], a: _Side, b: _Side) -> float:
     ca = content(a, ops[0].a_start, ops[-1].a_end)
     cb = content(b, ops[0].b_start, ops[-1].b_end)
     return min(1.0, (shared / ca * shared / cb) ** 0.5)
+
+
+MAX_GAP = 3  # content words the longer statement may insert between two shared ones
+# An aside the longer statement inserts whole: ", wife of the former ambassador Joseph
+# Wilson," or "(born February 18, 1933 in Tokyo)" or "-- Botswana's joint venture --".
+_PARENTHETICAL = re.compile(r",[^,;:.!?]*,|\([^()]*\)|\s[-–—]{1,2}\s[^-–—]*\s[-–—]{1,2}\s")
+# Negators and the auxiliaries around them: not part of what a statement says about what.
+_POLARITY_WORDS = frozenset("""not n't never no none nobody nothing nor neither cannot
+    ever""".split())
+
+
+def coverage(ops: Sequence[EditOp], a: _Side, b: _Side,
+             aliases: Mapping[str, str] | None = None,
+             at: tuple[int, int] | None = None) -> float:
+    """How wholly the shorter statement is restated by the longer: the share of its
+    content words (negators and auxiliaries aside) aligned in order with the other's, 0.0
+    when the longer one puts more than `MAX_GAP` content words between two of them or does
+    not carry each of its names, numbers and dates (those of the clause holding offset
+    `at` of each side, when given: the other clauses may differ in other ways)."""
+    def content(side: _Side) -> list[Word]:
+        return [w for w in side.words if w.norm not in FUNCTION_WORDS and w.norm not in
+                _AUXILIARIES and w.norm not in _POLARITY_WORDS and not w.norm.endswith("n't")]
+    ca, cb = content(a), content(b)
+    if not ca or not cb:
+        return 0.0
+    short, long_, lo_hi = (a, b, "a") if len(ca) <= len(cb) else (b, a, "b")
+    equal = [o for o in ops if o.op == "equal"]
+    if not equal:
+        return 0.0
+    spans = [(o.a_start, o.a_end) if lo_hi == "a" else (o.b_start, o.b_end) for o in equal]
+    aligned = sum(1 for w in content(short) if any(s <= w.start < e for s, e in spans))
+    long_spans = [(o.b_start, o.b_end) if lo_hi == "a" else (o.a_start, o.a_end)
+                  for o in equal]
+    for (_, lo), (hi, _) in zip(long_spans, long_spans[1:], strict=False):
+        between = _PARENTHETICAL.sub(" ", long_.doc.text[lo:hi])
+        if sum(1 for w in words(between) if w.norm not in FUNCTION_WORDS) > MAX_GAP:
+            return 0.0
+    clause = _clause(short, (at[0] if lo_hi == "a" else at[1]) if at else None)
+    if not _facts_carried(short, long_, aliases or {}, clause):
+        return 0.0
+    return aligned / len(content(short))
+
+
+def _clause(side: _Side, pos: int | None) -> tuple[int, int]:
+    """The clause of `side`'s sentence around offset `pos` (the whole sentence if None)."""
+    lo, hi = side.sentence.start, side.sentence.end
+    if pos is None:
+        return lo, hi
+    text = side.doc.text
+    left = max((m.end() for m in _CLAUSE_MARK.finditer(text, lo, pos)), default=lo)
+    right = _CLAUSE_MARK.search(text, pos, hi)
+    return left, right.start() if right else hi
+
+
+_CLAUSE_MARK = re.compile(r"[,;:!?“”\"()]|\s[-–—]{1,2}\s")
+
+
+def _facts_carried(short: _Side, long_: _Side, aliases: Mapping[str, str],
+                   clause: tuple[int, int]) -> bool:
+    """True when every name, number and date in the `clause` of `short` has its like in
+    `long_`: a statement about another person, count or time is another statement."""
+    named = [g for g in long_.facts if g.kind == "entity"]
+    if any(w.norm in _PRONOUNS for w in long_.words):
+        # "Nor did she plan to stop buying": she is the one the sentence before names
+        lo = max(0, long_.sentence.start - 400)
+        named += entities(long_.doc.text, lo, long_.sentence.start)
+    return all(_has_like(f, named, long_.facts, aliases) for f in short.facts
+               if clause[0] <= f.start < clause[1])
+
+
+def _has_like(f: Fact, named: Sequence[Fact], facts: Sequence[Fact],
+              aliases: Mapping[str, str]) -> bool:
+    """True when a name, number or date `f` has its like among `named` or `facts`."""
+    if f.kind == "entity":
+        return any(same_entity(f, g, aliases) or _ends_with(g, f) for g in named)
+    if f.kind == "number":
+        return any(g.kind == "number" and g.value == f.value for g in facts)
+    if f.kind == "date":
+        return any(g.kind == "date" and (g.normalized == f.normalized or bool(
+            f.lo and g.lo and f.lo <= g.hi and g.lo <= f.hi)) for g in facts)
+    return True
+
+
+_PRONOUNS = frozenset("he she it they him her his its their them".split())
+
+
+def _ends_with(longer: Fact, name: Fact) -> bool:
+    """True when `longer`'s name ends with `name`'s words, as a name does after a title
+    the extractor did not know ("Foreign Affairs Minister Alexander Downer")."""
+    lw, nw = alias_key(longer.name).split(), alias_key(name.name).split()
+    return len(nw) < len(lw) and lw[-len(nw):] == nw
 
 
 def _negator_of(side: _Side, word: Word) -> Fact | None:
@@ -554,6 +659,46 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
 # words that may stand between a negator and what it negates
 _BRIDGE = frozenset("""to a an the any its their his her our this that so as too very
     yet ever been be able much longer he she it they we i you""".split())
+
+
+# Words that make what follows them in a clause a wish, a plan, a condition or a
+# possibility rather than a fact.
+_IRREALIS = frozenset("""if unless whether would could may might should wish wishes
+    wished want wants wanted plan plans planned hope hopes hoped expect expects expected
+    likely ask asks asked urge urges urged incentive""".split())
+
+
+# "it's", "that's": a verb, not a possessive
+_CONTRACTED = frozenset("it he she that there what who here where let".split())
+
+
+def _not_asserted(side: _Side, word: Word, other: _Side, oword: Word) -> bool:
+    """True when `side` does not state what `word` says while `other` does: `word` is an
+    infinitive ("called on him to resign"), follows a marker of wish, plan, condition or
+    possibility ("if he becomes", "may wish for him to take up") that `other` lacks, or
+    names something a possessive owns ("Nguyen's lawyer" does not say Nguyen is one)."""
+    def before(s: _Side, w: Word, n: int) -> list[Word]:
+        idx = s.index_of[w.start]
+        out: list[Word] = []
+        for j in range(idx - 1, max(-1, idx - 1 - n), -1):
+            gap = s.doc.text[s.words[j].end:s.words[j + 1].start]
+            if any(ch in gap for ch in ";:.!?"):
+                break
+            out.append(s.words[j])
+        return out
+    near = [w for w in before(side, word, 4) if w.norm not in _AUXILIARIES
+            and w.norm not in _BRIDGE - {"to"}]
+    onear = [w for w in before(other, oword, 4) if w.norm not in _AUXILIARIES
+             and w.norm not in _BRIDGE - {"to"}]
+    prev = before(side, word, 1)
+    oprev = before(other, oword, 1)
+    if near and near[0].norm == "to" and not (onear and onear[0].norm == "to"):
+        return True
+    if prev and prev[0].norm.endswith("'s") and prev[0].norm[:-2] not in _CONTRACTED and \
+            not (oprev and oprev[0].key == prev[0].key):
+        return True
+    marks = {w.key for w in before(side, word, 8) if w.norm in _IRREALIS}
+    return bool(marks - {w.key for w in before(other, oword, 8)})
 
 
 def _stance_before(side: _Side, word: Word) -> bool:
@@ -757,5 +902,5 @@ def _oriented(m: Match, match_id: str, doc_a: Document, doc_b: Document) -> Matc
     return Match(match_id, m.b, m.a, m.b_sentence, m.a_sentence, m.score, m.kind, ops)
 
 
-__all__ = ["CONFLICT_DAYS", "Finding", "compare_statements", "find_divergences",
+__all__ = ["CONFLICT_DAYS", "Finding", "compare_statements", "coverage", "find_divergences",
            "statement_match", "statement_matches", "support"]

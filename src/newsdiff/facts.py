@@ -166,7 +166,8 @@ _NOT_NAMES = frozenset(
     why how also however meanwhile although though because despite among according
     ahead speaking asked earlier later last next both all some many most more no not
     never none each every one two three four five six seven eight nine ten other such
-    than then even only just still already once mr mrs ms dr""".split()
+    than then even only just still already once mr mrs ms dr nor neither nobody nothing
+    whether unless""".split()
 ) | set(WEEKDAYS) | {"today", "yesterday", "tomorrow", "tonight"}
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*(?:'s|’s)?")
