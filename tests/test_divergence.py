@@ -290,3 +290,24 @@ def test_wishes_conditions_and_possessives_are_not_asserted():
     (d,) = two_statements(("It’s easy to make a big step forward, Abe said.", None),
                           ("It’s not easy to make a big step forward, Abe said.", None))
     assert d.kind == "negation"  # "It’s" is "it is", not a possessive
+
+
+def test_negated_copula_needs_the_other_side_to_say_it():
+    (d,) = two_statements(("Sergey Lavrov, the Russian foreign minister, met Kishida in Moscow.",
+                           None),
+                          ("Sergey Lavrov is not the Russian foreign minister.", None))
+    assert d.kind == "negation"
+    (d,) = two_statements(("Lavrov is a veteran diplomat who has met Kishida twice.", None),
+                          ("Lavrov is not a diplomat.", None))
+    assert d.kind == "negation"
+    # the words are there, but the other side does not say that he is one
+    assert two_statements(("Talks will go on with Lavrov, diplomats said.", None),
+                          ("Lavrov is not a diplomat.", None)) == []
+    assert two_statements(("A book by Lavrov is a history of Russian diplomats.", None),
+                          ("Lavrov is not a diplomat.", None)) == []
+
+
+def test_implicative_verbs_state_their_complement():
+    (d,) = two_statements(("Since 2016 Kishida has gone on to become a leading candidate.", None),
+                          ("Kishida has not become a leading candidate.", None))
+    assert d.kind == "negation"

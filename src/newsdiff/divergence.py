@@ -17,7 +17,8 @@ aligned slot of the other statement:
   statement's words aligned in order, no more than a few words (asides apart) inserted
   between them, its names, numbers and dates all present on the other side, and the
   affirmative side asserting the predicate (not "called on him to resign", "if he
-  becomes", "Nguyen's lawyer");
+  becomes", "Nguyen's lawyer"); a negated copula ("X is not a N") needs the other side to
+  join X to N by a copula or an apposition ("X, the N"), not merely to hold both words;
 - **stance**: opposite stance words in the same slot ("reluctant to" / "agreed to").
 
 Precision comes first: a fact with no counterpart (added detail) is not a divergence, nor
@@ -484,6 +485,14 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
     whole sentence: a passage often starts just after "will not"."""
     out: list[Finding] = []
     done: set[int] = set()
+    pairs: list[tuple[Word, Word]] = []
+    for op in ops:
+        if op.op != "equal":
+            continue
+        wa = words(a.doc.text, op.a_start, op.a_end)
+        wb = words(b.doc.text, op.b_start, op.b_end)
+        if len(wa) == len(wb):
+            pairs += zip(wa, wb, strict=True)
     for op in ops:
         if op.op != "equal":
             continue
@@ -506,6 +515,9 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
                 continue  # "reluctant to X" / "agreed to X": a stance divergence
             if _not_asserted(other, oword, side, word):
                 continue  # "called on Singh to resign" does not say that he resigned
+            if not _linked(pairs if side is a else [(q, p) for p, q in pairs], side, neg,
+                           word, other, oword):
+                continue  # "Prabhakaran, diplomats said" does not say he is a diplomat
             f_neg = _predicate_fact(side, neg, word)
             f_pos = _predicate_fact(other, None, oword, start=_clause_start(other, oword))
             conf = 0.9 if neg.normalized in ("not", "never", "no longer", "failed to") else 0.75
@@ -517,6 +529,50 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
                 out.append(Finding("negation", f_pos, f_neg, f_pos.text, f_neg.text,
                                    "affirmative", "negative", conf, reason))
     return out
+
+
+_COPULAS = frozenset("is are was were be been being am 's".split())
+_DETERMINERS = frozenset("a an the".split())
+# What may join a subject to what a copula says it is, on the side that says so: "Tom
+# Jennings is a board certified ophthalmologist", "Paul Watson, the founder of", "Walter
+# Mears, a columnist for", "Kozyrev, who was the Soviet foreign minister".
+_LINK = re.compile(
+    r"^[\s,()\[\]]*"
+    r"(?:(?:a|an|the)\s+(?:[\w’'-]+\s+){1,3}(?:who|which|that)\s+)?"
+    r"(?:(?:who|which|that)\s+)?"
+    r"(?:(?:is|are|was|were|be|been|being|has|have|had|will|would|also|still|now|then|"
+    r"currently|later|formerly|already|became|become|becomes|remains|remained|serves|"
+    r"served|as)\s+)*"
+    r"(?:(?:a|an|the)\s+)?(?:\w[\w’',.-]*\s+){0,3}$", re.I)
+_NOT_MODIFIERS = FUNCTION_WORDS - _DETERMINERS
+
+
+def _linked(pairs: Sequence[tuple[Word, Word]], side: _Side, neg: Fact, word: Word,
+            other: _Side, oword: Word) -> bool:
+    """For a negated copula ("X is not a N"), True when `other` joins its X to its N as a
+    copula or an apposition does; True for other statements."""
+    before = [(p, q) for p, q in pairs if p.end <= neg.start and p.norm not in FUNCTION_WORDS]
+    if not before:
+        return True
+    subj, osubj = before[-1]
+    between = [w for w in side.words if subj.end <= w.start and w.end <= word.start
+               and not (neg.start <= w.start < neg.end)]
+    after_neg = [w for w in between if w.start >= neg.end]
+    if not any(w.norm in _COPULAS for w in between) or any(
+            w.norm not in _COPULAS | _AUXILIARIES | _DETERMINERS | _POLARITY_WORDS
+            for w in between) or not (neg.normalized == "no" or any(
+                w.norm in _DETERMINERS for w in after_neg)):
+        return True  # not "X is not a N" with its subject right before it
+    if osubj.end > oword.start:
+        return False
+    link = other.doc.text[osubj.end:oword.start]
+    if not _LINK.match(link):
+        return False
+    tail = words(link)
+    if "," in link and not any(w.norm in _COPULAS | _DETERMINERS for w in tail):
+        return False  # "Lavrov, diplomats said": a comma alone is no apposition
+    return not any(w.norm in _NOT_MODIFIERS for w in tail
+                   if w.norm not in _COPULAS | _AUXILIARIES | {"who", "which", "that", "as"})
 
 
 def support(ops: Sequence[EditOp], a: _Side, b: _Side) -> float:
@@ -668,6 +724,10 @@ _IRREALIS = frozenset("""if unless whether would could may might should wish wis
     likely ask asks asked urge urges urged incentive""".split())
 
 
+# Verbs and adjectives before "to" that state their complement happened ("has gone on to
+# become", "managed to escape", "was able to eat").
+_IMPLICATIVE = frozenset("""managed manage manages on began begun begin begins started
+    start starts continued continue continues able proceeded came""".split())
 # "it's", "that's": a verb, not a possessive
 _CONTRACTED = frozenset("it he she that there what who here where let".split())
 
@@ -692,7 +752,8 @@ def _not_asserted(side: _Side, word: Word, other: _Side, oword: Word) -> bool:
              and w.norm not in _BRIDGE - {"to"}]
     prev = before(side, word, 1)
     oprev = before(other, oword, 1)
-    if near and near[0].norm == "to" and not (onear and onear[0].norm == "to"):
+    if near and near[0].norm == "to" and not (onear and onear[0].norm == "to") and not (
+            len(near) > 1 and near[1].norm in _IMPLICATIVE):
         return True
     if prev and prev[0].norm.endswith("'s") and prev[0].norm[:-2] not in _CONTRACTED and \
             not (oprev and oprev[0].key == prev[0].key):
