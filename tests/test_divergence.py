@@ -311,3 +311,27 @@ def test_implicative_verbs_state_their_complement():
     (d,) = two_statements(("Since 2016 Kishida has gone on to become a leading candidate.", None),
                           ("Kishida has not become a leading candidate.", None))
     assert d.kind == "negation"
+
+
+def test_a_negation_both_sides_make_in_other_words_is_no_divergence():
+    assert two_statements(("Moscow holds no claim to the islands, Lavrov said.", None),
+                          ("Moscow does not hold a claim to the islands, Lavrov said.", None)) == []
+    assert two_statements(("Russia denies that it holds the islands illegally.", None),
+                          ("Russia does not hold the islands illegally.", None)) == []
+    # a negator both sides share ("stop buying") leaves the other one standing
+    (d,) = two_statements(("Nor did Japan plan to stop buying Russian gas.", None),
+                          ("Japan plans to stop buying Russian gas.", None))
+    assert d.kind == "negation" and d.a.value.startswith("Nor")
+
+
+def test_a_word_inside_a_name_is_not_the_common_word():
+    # "Building" (of "the Kremlin Building") and "built" share a stem, not a meaning
+    assert two_statements(("After the opening of the Kremlin Building in 2016, the embassy "
+                           "moved.", None),
+                          ("The embassy was not built in 2016.", None)) == []
+
+
+def test_irregular_verb_forms_are_paired():
+    (d,) = two_statements(("Putin took part in the summit in Lima.", None),
+                          ("Putin did not take part in the summit in Lima.", None))
+    assert d.kind == "negation" and d.a.value == "took"

@@ -19,6 +19,9 @@ aligned slot of the other statement:
   affirmative side asserting the predicate (not "called on him to resign", "if he
   becomes", "Nguyen's lawyer"); a negated copula ("X is not a N") needs the other side to
   join X to N by a copula or an apposition ("X, the N"), not merely to hold both words;
+  nor is it a divergence when the other side denies in other words ("holds no monopoly" /
+  "does not hold a monopoly") or when the shared word is inside a name on one side only
+  ("the Chrysler Building" / "was not built");
 - **stance**: opposite stance words in the same slot ("reluctant to" / "agreed to").
 
 Precision comes first: a fact with no counterpart (added detail) is not a divergence, nor
@@ -39,6 +42,7 @@ from rapidfuzz.distance import Indel
 from . import workers as par
 from .facts import (
     STANCES,
+    TITLE_WORDS,
     Fact,
     alias_key,
     entities,
@@ -49,7 +53,7 @@ from .facts import (
     same_entity,
 )
 from .model import DIVERGENCE_KINDS, Divergence, Document, EditOp, FactValue, Match, Span, Thread
-from .tokens import FUNCTION_WORDS, Word, words
+from .tokens import FUNCTION_WORDS, Word, word_key, words
 
 CONFLICT_DAYS = 3  # articles published within this many days report "about the same time"
 MIN_CONFIDENCE = 0.5  # weaker findings are not reported (precision first)
@@ -518,6 +522,11 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
             if not _linked(pairs if side is a else [(q, p) for p, q in pairs], side, neg,
                            word, other, oword):
                 continue  # "Prabhakaran, diplomats said" does not say he is a diplomat
+            if _name_word(side, word) != _name_word(other, oword):
+                continue  # "the Chrysler Building" / "was not built"
+            if _negated_nearby(other, [q if side is a else p for p, q in pairs], oword,
+                               {f.normalized for f in side.facts if f.kind == "negation"}):
+                continue  # "holds no monopoly" / "does not hold a monopoly": both deny
             f_neg = _predicate_fact(side, neg, word)
             f_pos = _predicate_fact(other, None, oword, start=_clause_start(other, oword))
             conf = 0.9 if neg.normalized in ("not", "never", "no longer", "failed to") else 0.75
@@ -529,6 +538,32 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
                 out.append(Finding("negation", f_pos, f_neg, f_pos.text, f_neg.text,
                                    "affirmative", "negative", conf, reason))
     return out
+
+
+def _name_word(side: _Side, word: Word) -> bool:
+    """True for a capitalised word after another capitalised content word: the inside of
+    a name ("Building" in "the Chrysler Building"), other than a title ("President")."""
+    text = side.doc.text
+    idx = side.index_of[word.start]
+    if idx == 0 or not text[word.start].isupper() or word.norm in TITLE_WORDS:
+        return False
+    prev = side.words[idx - 1]
+    return text[prev.start].isupper() and prev.norm not in FUNCTION_WORDS and \
+        text[prev.end:word.start] == " "
+
+
+def _negated_nearby(side: _Side, aligned: Sequence[Word], word: Word,
+                    shared: set[str]) -> bool:
+    """True when `side` holds a negator of its own (not one of `shared`, which the other
+    side holds too) within its aligned words around `word`, in the same clause: its
+    statement is then negative too, in other words."""
+    lo, hi = _clause(side, word.start)
+    spans = [w for w in aligned if lo <= w.start < hi]
+    if not spans:
+        return False
+    first, last = spans[0].start, spans[-1].end
+    return any(f.kind == "negation" and first <= f.start < last and f.normalized not in shared
+               for f in side.facts)
 
 
 _COPULAS = frozenset("is are was were be been being am 's".split())
@@ -720,6 +755,7 @@ _BRIDGE = frozenset("""to a an the any its their his her our this that so as too
 # Words that make what follows them in a clause a wish, a plan, a condition or a
 # possibility rather than a fact.
 _IRREALIS = frozenset("""if unless whether would could may might should wish wishes
+    deny denies denied doubt doubts doubted
     wished want wants wanted plan plans planned hope hopes hoped expect expects expected
     likely ask asks asked urge urges urged incentive""".split())
 
@@ -873,7 +909,7 @@ def statement_match(match_id: str, doc_a: Document, sent_a: int, doc_b: Document
     ca = [w for w in wa if w.norm not in FUNCTION_WORDS]
     cb = [w for w in wb if w.norm not in FUNCTION_WORDS]
     pairs: list[tuple[Word, Word]] = []
-    for tag, i1, i2, j1, j2 in Indel.opcodes([w.key for w in ca], [w.key for w in cb]):
+    for tag, i1, i2, j1, j2 in Indel.opcodes([lemma(w) for w in ca], [lemma(w) for w in cb]):
         if tag == "equal":
             pairs.extend(zip(ca[i1:i2], cb[j1:j2], strict=True))
     if len(pairs) < min_shared:
@@ -895,6 +931,41 @@ def statement_match(match_id: str, doc_a: Document, sent_a: int, doc_b: Document
     return Match(match_id, Span(doc_a.id, x0.start, x1.end, text_a[x0.start:x1.end]),
                  Span(doc_b.id, y0.start, y1.end, text_b[y0.start:y1.end]), sent_a, sent_b,
                  score, "rephrased", tuple(ops))
+
+
+# Irregular English verb forms, each with its base form: "took" aligns with "take".
+_IRREGULAR = {form: base for base, forms in (
+    ("be", "am is are was were been being"), ("become", "became"), ("begin", "began begun"),
+    ("break", "broke broken"), ("bring", "brought"), ("build", "built"), ("buy", "bought"),
+    ("catch", "caught"), ("choose", "chose chosen"), ("come", "came"), ("die", "died dies"),
+    ("do", "did done does"), ("draw", "drew drawn"), ("drive", "drove driven"),
+    ("eat", "ate eaten"), ("fall", "fell fallen"), ("feel", "felt"), ("fight", "fought"),
+    ("find", "found"), ("fly", "flew flown flies"), ("get", "got gotten"),
+    ("give", "gave given"), ("go", "went gone goes"), ("grow", "grew grown"),
+    ("have", "has had"), ("hear", "heard"), ("hide", "hid hidden"), ("hold", "held"),
+    ("keep", "kept"), ("know", "knew known"), ("lead", "led"), ("leave", "left"),
+    ("lie", "lay lain"), ("live", "lived lives"), ("lose", "lost"), ("make", "made"),
+    ("mean", "meant"), ("meet", "met"), ("pay", "paid"), ("ride", "rode ridden"),
+    ("rise", "rose risen"), ("run", "ran"), ("say", "said"), ("see", "saw seen"),
+    ("sell", "sold"), ("send", "sent"), ("shoot", "shot"), ("show", "shown"),
+    ("sing", "sang sung"), ("sit", "sat"), ("speak", "spoke spoken"), ("spend", "spent"),
+    ("stand", "stood"), ("steal", "stole stolen"), ("strike", "struck"),
+    ("swear", "swore sworn"), ("take", "took taken"), ("teach", "taught"),
+    ("tell", "told"), ("think", "thought"), ("throw", "threw thrown"),
+    ("understand", "understood"), ("wear", "wore worn"), ("win", "won"),
+    ("withdraw", "withdrew withdrawn"), ("write", "wrote written"), ("bear", "bore born"),
+    ("forbid", "forbade forbidden"), ("seek", "sought"), ("shake", "shook shaken"),
+    ("fly", "flew"), ("bite", "bit bitten"), ("beat", "beaten"), ("arise", "arose arisen"),
+) for form in (base, *forms.split())}
+
+
+def lemma(word: Word) -> str:
+    """The key two statements' words are paired by: the word key, with irregular verb
+    forms folded to their base ("took", "taken" -> "take") and a final "e" dropped so that
+    "live", "lives" and "lived" meet."""
+    base = _IRREGULAR.get(word.norm)
+    key = word_key(base) if base else word.key
+    return key[:-1] if len(key) > 3 and key.endswith("e") else key
 
 
 def _gap_op(text_a: str, text_b: str, gap_a: Sequence[Word], gap_b: Sequence[Word],
