@@ -154,3 +154,8 @@ def test_sentence_initial_negators_are_not_names():
     text = "Nor did Putin plan to visit Tokyo. Neither was the treaty signed."
     assert [f.name for f in entities(text)] == ["Putin", "Tokyo"]
     assert [f.normalized for f in negations(text)] == ["nor", "neither"]
+
+
+def test_against_states_a_vote_even_in_brackets():
+    text = "Most voters vote (against) the treaty; the fight against corruption goes on."
+    assert [f.text for f in stances(text)] == ["against"]

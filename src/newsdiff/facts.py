@@ -868,8 +868,10 @@ def _states_position(text: str, m: re.Match[str], word: str) -> bool:
     """True when a stance word states a position: "against" only after a vote or a copula
     ("voted against"), and "ready", "welcome", "support", "favour" only before "to"."""
     if word == "against":
-        before = _words_before(text, m.start(), 1)
-        return bool(before) and before[-1].group().lower() in _VOTE_WORDS
+        # "voted against", "vote (against)"
+        before = re.search(r"([^\W\d_]+)\W{0,3}$", text[max(0, m.start() - 30):m.start()])
+        return bool(before) and before.group(1).lower() in _VOTE_WORDS and \
+            not re.search(r"[.,;:!?]", before.group()[len(before.group(1)):])
     if word in ("ready", "welcome", "support", "favour", "favor"):
         return bool(re.match(r"\s+to\b", text[m.end():m.end() + 4]))
     return True
