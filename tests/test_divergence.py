@@ -335,3 +335,16 @@ def test_irregular_verb_forms_are_paired():
     (d,) = two_statements(("Putin took part in the summit in Lima.", None),
                           ("Putin did not take part in the summit in Lima.", None))
     assert d.kind == "negation" and d.a.value == "took"
+
+
+def test_a_title_or_expansion_before_the_name_says_what_it_is():
+    (d,) = two_statements(("Foreign Minister Lavrov met Kishida in Moscow.", None),
+                          ("Lavrov is not a foreign minister.", None))
+    assert d.kind == "negation"
+    (d,) = two_statements(("The Asia-Pacific Economic Cooperation (APEC) forum met in Lima.",
+                           None),
+                          ("APEC is not the Asia-Pacific Economic Cooperation forum.", None))
+    assert d.kind == "negation"
+    # the subject is nowhere near: the other side does not say what it is
+    assert two_statements(("A senior adviser said the envoy would visit Moscow.", None),
+                          ("The envoy is not a senior adviser.", None)) == []

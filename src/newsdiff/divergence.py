@@ -586,10 +586,11 @@ def _linked(pairs: Sequence[tuple[Word, Word]], side: _Side, neg: Fact, word: Wo
             other: _Side, oword: Word) -> bool:
     """For a negated copula ("X is not a N"), True when `other` joins its X to its N as a
     copula or an apposition does; True for other statements."""
-    before = [(p, q) for p, q in pairs if p.end <= neg.start and p.norm not in FUNCTION_WORDS]
-    if not before:
+    subjects = [w for w in side.words if w.end <= neg.start and w.norm not in FUNCTION_WORDS
+                and w.norm not in _AUXILIARIES]
+    if not subjects:
         return True
-    subj, osubj = before[-1]
+    subj = subjects[-1]
     between = [w for w in side.words if subj.end <= w.start and w.end <= word.start
                and not (neg.start <= w.start < neg.end)]
     after_neg = [w for w in between if w.start >= neg.end]
@@ -598,8 +599,12 @@ def _linked(pairs: Sequence[tuple[Word, Word]], side: _Side, neg: Fact, word: Wo
             for w in between) or not (neg.normalized == "no" or any(
                 w.norm in _DETERMINERS for w in after_neg)):
         return True  # not "X is not a N" with its subject right before it
-    if osubj.end > oword.start:
-        return False
+    counterpart = [q for p, q in pairs if p.start == subj.start]
+    if not counterpart:
+        return _named_after(pairs, subj, other, oword)
+    if counterpart[0].end > oword.start:
+        return False  # the other side does not say of this X that it is a N
+    osubj = counterpart[0]
     link = other.doc.text[osubj.end:oword.start]
     if not _LINK.match(link):
         return False
@@ -608,6 +613,21 @@ def _linked(pairs: Sequence[tuple[Word, Word]], side: _Side, neg: Fact, word: Wo
         return False  # "Lavrov, diplomats said": a comma alone is no apposition
     return not any(w.norm in _NOT_MODIFIERS for w in tail
                    if w.norm not in _COPULAS | _AUXILIARIES | {"who", "which", "that", "as"})
+
+
+def _named_after(pairs: Sequence[tuple[Word, Word]], subj: Word, other: _Side,
+                 oword: Word) -> bool:
+    """True when `other` names the subject right after the aligned words that say what it
+    is, as a title or an expansion does: "Field Marshal Pibul", "the International
+    Olympic Committee (IOC)", "the High Representative for the CFSP, Javier Solana"."""
+    for occ in other.words:
+        if occ.key != subj.key or occ.start <= oword.start:
+            continue
+        said = [q for _, q in pairs if oword.start <= q.start and q.end <= occ.start]
+        if said and re.fullmatch(r"[\s,(]*(?:the\s+)?(?:[A-Z][\w.'’-]*\s+){0,3}",
+                                 other.doc.text[said[-1].end:occ.start]):
+            return True
+    return False
 
 
 def support(ops: Sequence[EditOp], a: _Side, b: _Side) -> float:
