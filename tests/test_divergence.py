@@ -348,3 +348,11 @@ def test_a_title_or_expansion_before_the_name_says_what_it_is():
     # the subject is nowhere near: the other side does not say what it is
     assert two_statements(("A senior adviser said the envoy would visit Moscow.", None),
                           ("The envoy is not a senior adviser.", None)) == []
+
+
+def test_a_rank_said_of_another_thing_is_no_negation():
+    assert two_statements(("Abe became the first Japanese leader to visit Lima.", None),
+                          ("Abe was not the first leader to visit Lima.", None)) == []
+    (d,) = two_statements(("Abe was the first leader to visit Lima.", None),
+                          ("Abe was not the first leader to visit Lima.", None))
+    assert d.kind == "negation"

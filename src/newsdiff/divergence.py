@@ -41,6 +41,7 @@ from rapidfuzz.distance import Indel
 
 from . import workers as par
 from .facts import (
+    ORDINALS,
     STANCES,
     TITLE_WORDS,
     Fact,
@@ -522,6 +523,8 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
             if not _linked(pairs if side is a else [(q, p) for p, q in pairs], side, neg,
                            word, other, oword):
                 continue  # "Prabhakaran, diplomats said" does not say he is a diplomat
+            if _ranked_otherwise(side, word, other, oword):
+                continue  # "the first man in orbit" / "the first American man to orbit"
             if _name_word(side, word) != _name_word(other, oword):
                 continue  # "the Chrysler Building" / "was not built"
             if _negated_nearby(other, [q if side is a else p for p, q in pairs], oword,
@@ -538,6 +541,28 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
                 out.append(Finding("negation", f_pos, f_neg, f_pos.text, f_neg.text,
                                    "affirmative", "negative", conf, reason))
     return out
+
+
+_RANK_WORDS = frozenset(ORDINALS) | {"last", "only", "latest", "largest", "biggest",
+                                     "smallest", "highest", "lowest", "deepest", "longest",
+                                     "tallest", "oldest", "youngest", "best", "worst"}
+
+
+def _ranked_otherwise(side: _Side, word: Word, other: _Side, oword: Word) -> bool:
+    """True when a rank ("first", "deepest") is said of another thing on the two sides:
+    the words right before or after it differ ("the eighth deepest lake" / "the deepest
+    lake"; "the first American man" / "the first man")."""
+    if word.norm not in _RANK_WORDS:
+        return False
+
+    def around(s: _Side, w: Word) -> tuple[str, str]:
+        i = s.index_of[w.start]
+        prev = s.words[i - 1].key if i > 0 else ""
+        nxt = s.words[i + 1].key if i + 1 < len(s.words) else ""
+        return prev, nxt
+    (pa, na), (pb, nb) = around(side, word), around(other, oword)
+    neg_words = _POLARITY_WORDS | _DETERMINERS
+    return (pa != pb and pa not in neg_words and pb not in neg_words) or na != nb
 
 
 def _name_word(side: _Side, word: Word) -> bool:
