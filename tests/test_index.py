@@ -366,6 +366,36 @@ def test_build_index_api_reports_what_it_did(tmp_path: Path) -> None:
     store.close()
 
 
+def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path: Path) -> None:
+    """SQLite counts and ranks shared buckets in SQL; Redis ranks the fetched entries with
+    `rank_votes`. On the seed index, for the buckets of the new article, both agree."""
+    from newsdiff.compare import analyze
+    from newsdiff.index import _learned_repeats, ensure_compatible, sketch
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import rank_votes
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    bands = ensure_compatible(store, settings)
+    raw = read_new_article(str(DATA / "new_article.txt"), settings)
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
+               if s >= 0]
+    entries = store.lookup([k for k, _ in queries], skip_hot=True)
+    assert "002_7e4fc252ac36b584.txt" in {doc for doc, *_ in store.sentence_votes(queries, 10)}
+    for per_sentence, exclude in ((10, ""), (1, ""), (3, "002_7e4fc252ac36b584.txt")):
+        in_sql = store.sentence_votes(queries, per_sentence, exclude=exclude)
+        assert in_sql == rank_votes(entries, queries, per_sentence, exclude)
+        assert in_sql and all(doc != exclude for doc, *_ in in_sql)
+        per_new = {mine for _, _, mine, _ in in_sql}
+        assert all(sum(1 for *_, m, _ in in_sql if m == mine) <= per_sentence
+                   for mine in per_new)
+    store.close()
+
+
 def test_pre_commit_hook_is_declared() -> None:
     import yaml
 

@@ -287,12 +287,19 @@ def _unit_after(text: str, pos: int) -> tuple[str, tuple[str, ...], int]:
     return singular(head.group()), mods, head.end()
 
 
+_COMPARATOR_TABLE = tuple((phrase, norm, len(phrase.split())) for phrase, norm in COMPARATORS)
+_COMPARATOR_WORDS = max(n for _, _, n in _COMPARATOR_TABLE)
+
+
 def _comparator_before(text: str, pos: int) -> tuple[str, int]:
     """(comparator, start offset) of a qualifying phrase just before `pos`."""
-    before = _words_before(text, pos, 3)
-    for phrase, norm in COMPARATORS:
-        n = len(phrase.split())
-        if len(before) >= n and " ".join(m.group().lower() for m in before[-n:]) == phrase:
+    before = _words_before(text, pos, _COMPARATOR_WORDS)
+    if not before:
+        return "", pos
+    lows = [m.group().lower() for m in before]
+    tails = {n: " ".join(lows[-n:]) for n in range(1, len(lows) + 1)}
+    for phrase, norm, n in _COMPARATOR_TABLE:
+        if tails.get(n) == phrase:
             return norm, before[-n].start()
     return "", pos
 
@@ -494,12 +501,11 @@ def _month_num(token: str) -> int:
 
 @lru_cache(maxsize=4096)
 def _calendar(month: int, day: int, year: int) -> dt.date | None:
-    """A calendar date, validated by dateparser (None for "Feb. 30")."""
-    import dateparser
-
-    parsed = dateparser.parse(f"{year:04d}-{month:02d}-{day:02d}", languages=["en"],
-                              settings={"DATE_ORDER": "YMD", "STRICT_PARSING": True})
-    return parsed.date() if parsed else None
+    """A calendar date, or None for one that does not exist ("Feb. 30")."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _nearest_year(month: int, day: int, base: dt.date) -> dt.date | None:
@@ -702,13 +708,26 @@ _NOUN_SUFFIXES = ("tion", "sion", "ment", "ness", "ity", "ers", "ings", "ions", 
                   "ence", "ism")
 
 
+_WORD_RUN = re.compile(r"[\w-]+")
+
+
+@lru_cache(maxsize=64)
+def _word_runs(text: str) -> frozenset[str]:
+    """The maximal runs of word characters and hyphens in `text` (one scan per document,
+    not one per capitalised word)."""
+    return frozenset(_WORD_RUN.findall(text))
+
+
 def _common_word(text: str, word: str) -> bool:
     """True for a sentence-initial capitalised word that is an ordinary word: it appears
     in lower case elsewhere, looks like a common noun, or is a pronoun contraction."""
     low = word.lower()
     if low.startswith(("i'", "i’")) or low in ("i", "others", "source"):
         return True
-    if re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", text):
+    if _WORD_RUN.fullmatch(low):
+        if low in _word_runs(text):
+            return True
+    elif re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", text):
         return True
     return low.endswith(_NOUN_SUFFIXES) and not word.isupper()
 

@@ -307,36 +307,22 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     bands = bands or ensure_compatible(store, settings)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings, bands, for_storage=False)
-    hits = store.lookup([k for k, s in sk.buckets if s < 0])
-    hits += store.lookup([k for k, s in sk.buckets if s >= 0], skip_hot=True)
-    new_sents_of_key: dict[int, set[int]] = defaultdict(set)
-    for key, sent in sk.buckets:
-        new_sents_of_key[key].add(sent)
-    doc_votes: Counter[str] = Counter()  # document-bucket hits
-    doc_hits: Counter[str] = Counter()  # sentence-bucket hits
-    pair_votes: Counter[tuple[str, int, int]] = Counter()
-    for key, doc_id, sent in hits:
-        if doc_id == raw.id:
-            continue
-        if sent < 0:
-            doc_votes[doc_id] += 1
-            continue
-        doc_hits[doc_id] += 1
-        for mine in new_sents_of_key[key]:
-            if mine >= 0:
-                pair_votes[(doc_id, sent, mine)] += 1
-    # The indexed sentences most often in a bucket with each new sentence are aligned;
-    # documents come from the document buckets and from those sentences.
-    per_sentence: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for (doc_id, sent, mine), n in pair_votes.items():
-        per_sentence[mine].append((-n, doc_id, sent))
-    pairs = sorted((doc_id, sent, mine) for mine, ranked in per_sentence.items()
-                   for _, doc_id, sent in sorted(ranked)[:MAX_CANDIDATES_PER_SENTENCE])
+    doc_votes: Counter[str] = Counter(
+        doc_id for _, doc_id, sent in store.lookup([k for k, s in sk.buckets if s < 0])
+        if sent < 0 and doc_id != raw.id)
+    # The indexed sentences sharing most buckets with each new sentence are aligned; the
+    # store counts the shared buckets (stock-phrase buckets left out).
+    votes = store.sentence_votes([(k, s) for k, s in sk.buckets if s >= 0],
+                                 MAX_CANDIDATES_PER_SENTENCE, exclude=raw.id)
+    pairs = sorted((doc_id, sent, mine) for doc_id, sent, mine, _ in votes)
+    doc_hits: Counter[str] = Counter()  # shared sentence buckets of the candidate pairs
+    for doc_id, _, _, n in votes:
+        doc_hits[doc_id] += n
     # Documents: the few nearest by document buckets (duplicate candidates), then those of
     # the candidate sentences, most shared buckets first.
-    nearest = sorted((d for d, n in doc_votes.items() if n), key=lambda d: (-doc_votes[d], d))
+    nearest = sorted(doc_votes, key=lambda d: (-doc_votes[d], d))
     chosen = nearest[:MAX_DUPLICATE_CANDIDATES]
-    rest = {doc_id for doc_id, _, _ in pairs} - set(chosen)
+    rest = set(doc_hits) - set(chosen)
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
     others = {doc_id: record_document(rec) for doc_id, rec in records.items()}

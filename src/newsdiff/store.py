@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,14 @@ class IndexStore(Protocol):
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
         out."""
 
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+        """For new sentences given as (bucket key, new sentence) pairs: the indexed
+        sentences that share the most buckets with each, at most `per_sentence` of them, as
+        (document id, sentence, new sentence, shared buckets), ranked as `rank_votes` does.
+        Keys with more than HOT_BUCKET entries (stock phrases) and the document `exclude`
+        are left out; the counting happens in the store where it can."""
+
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
 
@@ -101,6 +110,30 @@ class IndexStore(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[int, int]],
+               per_sentence: int, exclude: str = "") -> list[tuple[str, int, int, int]]:
+    """`IndexStore.sentence_votes` from the stored (key, document id, sentence) entries of
+    the queried keys: per new sentence, most shared buckets first, then by document id and
+    sentence; sorted by new sentence, then rank."""
+    mine_of_key: dict[int, set[int]] = {}
+    for key, mine in queries:
+        mine_of_key.setdefault(key, set()).add(mine)
+    votes: Counter[tuple[int, str, int]] = Counter()
+    for key, doc_id, sent in entries:
+        if sent < 0 or doc_id == exclude:
+            continue
+        for mine in mine_of_key.get(key, ()):
+            votes[(mine, doc_id, sent)] += 1
+    ranked = sorted(votes.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1], kv[0][2]))
+    out: list[tuple[str, int, int, int]] = []
+    taken: Counter[int] = Counter()
+    for (mine, doc_id, sent), n in ranked:
+        if taken[mine] < per_sentence:
+            taken[mine] += 1
+            out.append((doc_id, sent, mine, n))
+    return out
 
 
 def parse_meta(raw: str | bytes, where: str) -> dict[str, Any]:

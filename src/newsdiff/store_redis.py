@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta, rank_votes
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -161,6 +161,13 @@ class RedisStore:
                 doc_id, sent = member.decode().rsplit(SEP, 1)
                 out.append((key, doc_id, int(sent)))
         return out
+
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+        """The indexed sentences sharing most buckets with each new sentence (see
+        `IndexStore.sentence_votes`), counted here from the bucket sets."""
+        entries = self.lookup([key for key, _ in queries], skip_hot=True)
+        return rank_votes(entries, queries, per_sentence, exclude)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""

@@ -48,6 +48,22 @@ KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
 ALL_HOT = ("INSERT OR IGNORE INTO hot SELECT key FROM buckets GROUP BY key "
            f"HAVING COUNT(*) > {HOT_BUCKET}")
 
+# `IndexStore.sentence_votes` in one statement over the temporary table of queried
+# (key, new sentence) pairs; the order is that of `store.rank_votes`.
+VOTES = """
+WITH shared AS (
+    SELECT b.doc AS doc, b.sent AS sent, q.mine AS mine, COUNT(*) AS n
+    FROM temp.query q JOIN buckets b ON b.key = q.key
+    WHERE b.sent >= 0 AND q.key NOT IN (SELECT key FROM hot)
+    GROUP BY b.doc, b.sent, q.mine),
+ranked AS (
+    SELECT d.id AS id, s.sent AS sent, s.mine AS mine, s.n AS n,
+           ROW_NUMBER() OVER (PARTITION BY s.mine ORDER BY s.n DESC, d.id, s.sent) AS rank
+    FROM shared s JOIN docs d ON d.rowid = s.doc
+    WHERE d.id != ?)
+SELECT id, sent, mine, n FROM ranked WHERE rank <= ? ORDER BY mine, rank
+"""
+
 
 class SqliteStore:
     """An index in a SQLite file."""
@@ -225,6 +241,21 @@ class SqliteStore:
                 "SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
                 f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk))
         return out
+
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+        """The indexed sentences sharing most buckets with each new sentence (see
+        `IndexStore.sentence_votes`), counted and ranked inside SQLite: only the chosen
+        pairs come back to Python, not every bucket entry."""
+        self._key_index()
+        try:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS query (key INTEGER, mine INTEGER)")
+            self.db.execute("DELETE FROM temp.query")
+            self.db.executemany("INSERT INTO temp.query VALUES (?, ?)", sorted(set(queries)))
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{self.path}: cannot query the index ({exc})") from None
+        rows = self._read(VOTES, (exclude, per_sentence))
+        return [(doc_id, sent, mine, n) for doc_id, sent, mine, n in rows]
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
