@@ -386,9 +386,11 @@ def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path:
                if s >= 0]
     entries = store.lookup([k for k, _ in queries], skip_hot=True)
     assert "002_7e4fc252ac36b584.txt" in {doc for doc, *_ in store.sentence_votes(queries, 10)}
-    for per_sentence, exclude in ((10, ""), (1, ""), (3, "002_7e4fc252ac36b584.txt")):
-        in_sql = store.sentence_votes(queries, per_sentence, exclude=exclude)
-        assert in_sql == rank_votes(entries, queries, per_sentence, exclude)
+    for per_sentence, least, exclude in ((10, 1, ""), (1, 1, ""), (10, 3, ""),
+                                         (3, 2, "002_7e4fc252ac36b584.txt")):
+        in_sql = store.sentence_votes(queries, per_sentence, least, exclude)
+        assert in_sql == rank_votes(entries, queries, per_sentence, least, exclude)
+        assert all(n >= least for *_, n in in_sql)
         assert in_sql and all(doc != exclude for doc, *_ in in_sql)
         per_new = {mine for _, _, mine, _ in in_sql}
         assert all(sum(1 for *_, m, _ in in_sql if m == mine) <= per_sentence

@@ -53,6 +53,9 @@ Progress = Callable[[str, int, int], None]
 MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
 MAX_DUPLICATE_CANDIDATES = 10  # ... of which sharing document buckets (the nearest)
 MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
+# ... that share at least this many window buckets with it. On the 10,000-article benchmark
+# index a third of the candidate pairs shared one bucket, and none of those aligned.
+MIN_SHARED_BUCKETS = 2
 
 
 def index_params(settings: Settings) -> dict[str, Any]:
@@ -313,7 +316,7 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     # The indexed sentences sharing most buckets with each new sentence are aligned; the
     # store counts the shared buckets (stock-phrase buckets left out).
     votes = store.sentence_votes([(k, s) for k, s in sk.buckets if s >= 0],
-                                 MAX_CANDIDATES_PER_SENTENCE, exclude=raw.id)
+                                 MAX_CANDIDATES_PER_SENTENCE, MIN_SHARED_BUCKETS, raw.id)
     pairs = sorted((doc_id, sent, mine) for doc_id, sent, mine, _ in votes)
     doc_hits: Counter[str] = Counter()  # shared sentence buckets of the candidate pairs
     for doc_id, _, _, n in votes:

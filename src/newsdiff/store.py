@@ -92,12 +92,13 @@ class IndexStore(Protocol):
         out."""
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
         """For new sentences given as (bucket key, new sentence) pairs: the indexed
-        sentences that share the most buckets with each, at most `per_sentence` of them, as
-        (document id, sentence, new sentence, shared buckets), ranked as `rank_votes` does.
-        Keys with more than HOT_BUCKET entries (stock phrases) and the document `exclude`
-        are left out; the counting happens in the store where it can."""
+        sentences that share at least `min_shared` buckets with one, at most `per_sentence`
+        of them for each, as (document id, sentence, new sentence, shared buckets), ranked
+        as `top_votes` does. Keys with more than HOT_BUCKET entries (stock phrases) and the
+        document `exclude` are left out; the counting happens in the store where it can."""
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -113,26 +114,35 @@ class IndexStore(Protocol):
 
 
 def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[int, int]],
-               per_sentence: int, exclude: str = "") -> list[tuple[str, int, int, int]]:
+               per_sentence: int, min_shared: int = 1, exclude: str = ""
+               ) -> list[tuple[str, int, int, int]]:
     """`IndexStore.sentence_votes` from the stored (key, document id, sentence) entries of
-    the queried keys: per new sentence, most shared buckets first, then by document id and
-    sentence; sorted by new sentence, then rank."""
+    the queried keys, for backends that cannot count inside the store."""
     mine_of_key: dict[int, set[int]] = {}
-    for key, mine in queries:
+    for key, mine in set(queries):
         mine_of_key.setdefault(key, set()).add(mine)
-    votes: Counter[tuple[int, str, int]] = Counter()
-    for key, doc_id, sent in entries:
+    votes: Counter[tuple[str, int, int]] = Counter()
+    for key, doc_id, sent in set(entries):
         if sent < 0 or doc_id == exclude:
             continue
         for mine in mine_of_key.get(key, ()):
-            votes[(mine, doc_id, sent)] += 1
-    ranked = sorted(votes.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1], kv[0][2]))
+            votes[(doc_id, sent, mine)] += 1
+    return top_votes([(*pair, n) for pair, n in votes.items() if n >= min_shared],
+                     per_sentence)
+
+
+def top_votes(rows: Iterable[tuple[str, int, int, int]], per_sentence: int
+              ) -> list[tuple[str, int, int, int]]:
+    """Of (document id, sentence, new sentence, shared buckets) rows, the `per_sentence`
+    best of each new sentence: most shared buckets first, then by document id and
+    sentence; sorted by new sentence, then rank."""
+    ranked = sorted(rows, key=lambda r: (r[2], -r[3], r[0], r[1]))
     out: list[tuple[str, int, int, int]] = []
     taken: Counter[int] = Counter()
-    for (mine, doc_id, sent), n in ranked:
-        if taken[mine] < per_sentence:
-            taken[mine] += 1
-            out.append((doc_id, sent, mine, n))
+    for row in ranked:
+        if taken[row[2]] < per_sentence:
+            taken[row[2]] += 1
+            out.append(row)
     return out
 
 

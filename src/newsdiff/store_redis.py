@@ -163,11 +163,12 @@ class RedisStore:
         return out
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
         `IndexStore.sentence_votes`), counted here from the bucket sets."""
         entries = self.lookup([key for key, _ in queries], skip_hot=True)
-        return rank_votes(entries, queries, per_sentence, exclude)
+        return rank_votes(entries, queries, per_sentence, min_shared, exclude)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""

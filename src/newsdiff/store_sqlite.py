@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta, top_votes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,20 +48,22 @@ KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
 ALL_HOT = ("INSERT OR IGNORE INTO hot SELECT key FROM buckets GROUP BY key "
            f"HAVING COUNT(*) > {HOT_BUCKET}")
 
-# `IndexStore.sentence_votes` in one statement over the temporary table of queried
-# (key, new sentence) pairs; the order is that of `store.rank_votes`.
+# `IndexStore.sentence_votes` over the temporary table of queried (key, new sentence)
+# pairs: shared buckets counted per (indexed sentence, new sentence), then, per new
+# sentence, every pair whose count is among the `per_sentence` highest (ties at the edge
+# included). Only those few are joined with `docs` for their ids (the join costs a random
+# page read each); Python breaks the ties by id as `store.rank_votes` does.
 VOTES = """
 WITH shared AS (
     SELECT b.doc AS doc, b.sent AS sent, q.mine AS mine, COUNT(*) AS n
     FROM temp.query q JOIN buckets b ON b.key = q.key
-    WHERE b.sent >= 0 AND q.key NOT IN (SELECT key FROM hot)
-    GROUP BY b.doc, b.sent, q.mine),
+    WHERE b.sent >= 0 AND b.doc != ? AND q.key NOT IN (SELECT key FROM hot)
+    GROUP BY b.doc, b.sent, q.mine HAVING COUNT(*) >= ?),
 ranked AS (
-    SELECT d.id AS id, s.sent AS sent, s.mine AS mine, s.n AS n,
-           ROW_NUMBER() OVER (PARTITION BY s.mine ORDER BY s.n DESC, d.id, s.sent) AS rank
-    FROM shared s JOIN docs d ON d.rowid = s.doc
-    WHERE d.id != ?)
-SELECT id, sent, mine, n FROM ranked WHERE rank <= ? ORDER BY mine, rank
+    SELECT doc, sent, mine, n, RANK() OVER (PARTITION BY mine ORDER BY n DESC) AS rank
+    FROM shared)
+SELECT d.id, r.sent, r.mine, r.n FROM ranked r JOIN docs d ON d.rowid = r.doc
+WHERE r.rank <= ?
 """
 
 
@@ -243,19 +245,21 @@ class SqliteStore:
         return out
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       exclude: str = "") -> list[tuple[str, int, int, int]]:
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
-        `IndexStore.sentence_votes`), counted and ranked inside SQLite: only the chosen
-        pairs come back to Python, not every bucket entry."""
+        `IndexStore.sentence_votes`), counted inside SQLite: only the best pairs come back
+        to Python, not every bucket entry."""
         self._key_index()
+        skip = self._read("SELECT rowid FROM docs WHERE id = ?", (exclude,))
         try:
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS query (key INTEGER, mine INTEGER)")
             self.db.execute("DELETE FROM temp.query")
             self.db.executemany("INSERT INTO temp.query VALUES (?, ?)", sorted(set(queries)))
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{self.path}: cannot query the index ({exc})") from None
-        rows = self._read(VOTES, (exclude, per_sentence))
-        return [(doc_id, sent, mine, n) for doc_id, sent, mine, n in rows]
+        rows = self._read(VOTES, (skip[0][0] if skip else 0, min_shared, per_sentence))
+        return top_votes(rows, per_sentence)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
