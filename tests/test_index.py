@@ -124,6 +124,32 @@ def test_check_a_new_article_that_rephrases_two_seed_statements(backend) -> None
     assert lines[2].startswith("  repeats 002_7e4fc252ac36b584.txt (2016-11-19, verbatim)")
 
 
+def test_check_compares_with_the_facts_the_index_stored(tmp_path: Path) -> None:
+    """An edited reprint of 002 (a "90-minute" meeting, not "70-minute"): the divergence
+    comes from the indexed article's stored facts and equals what finding them afresh
+    gives."""
+    from newsdiff.divergence import find_divergences
+    from newsdiff.index import check_article
+    from newsdiff.precheck import read_new_article
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    edited = tmp_path / "reprint.txt"
+    edited.write_text(seed_text("002").replace("70-minute", "90-minute"), encoding="utf-8")
+    result = check_article(read_new_article(str(edited), settings), store, settings)
+    (number,) = [d for d in result.divergences if d.kind == "number"]
+    assert (number.a.span.doc, number.a.value, number.b.value) == (
+        "002_7e4fc252ac36b584.txt", "70-minute", "90-minute")
+    matches = [m for r in result.repeats for m in r.matches]
+    docs = {**result.corpus_docs, result.document.id: result.document}
+    afresh = find_divergences(matches, [], docs)
+    assert list(result.divergences) == afresh
+    store.close()
+
+
 def test_fail_on_overlap_turns_the_overlap_into_exit_1(backend) -> None:
     corpus, index = backend
     run("index", "build", str(corpus), *index)

@@ -12,10 +12,13 @@ slot, so what matters most here is that a fact's value, unit and span are right.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
+from pathlib import Path
 
 from .tokens import FUNCTION_WORDS
 
@@ -59,6 +62,13 @@ class Fact:
     def __post_init__(self) -> None:
         if self.core == (-1, -1):
             object.__setattr__(self, "core", (self.start, self.end))
+
+
+def _fields(fact: Fact) -> dict[str, object]:
+    return {f.name: getattr(fact, f.name) for f in fields(Fact)}
+
+
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(Fact)}
 
 
 # --- small word lists -------------------------------------------------------------------
@@ -921,6 +931,31 @@ def extract_facts(text: str, start: int = 0, end: int | None = None,
     return out
 
 
+def facts_json(facts: Sequence[Fact]) -> str:
+    """The facts as compact JSON (fields left at their defaults are left out), for the
+    index, which stores each sentence's facts so that `check` need not find them again."""
+    return json.dumps([{k: v for k, v in _fields(f).items() if v != _DEFAULTS[k]
+                        and (k != "core" or v != (f.start, f.end))}
+                       for f in facts], ensure_ascii=False, separators=(",", ":"))
+
+
+def facts_from_json(text: str) -> list[Fact]:
+    """The facts `facts_json` wrote."""
+    return [Fact(**{k: tuple(v) if k in ("modifiers", "core") else v for k, v in d.items()})
+            for d in json.loads(text)]
+
+
+def rules_signature() -> str:
+    """A digest of the code that finds facts (this module and the words it counts in): an
+    index that stores facts found by other rules must be rebuilt, not trusted."""
+    from . import tokens
+
+    digest = hashlib.sha256()
+    for module in (__file__, tokens.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def with_aliases(facts: Sequence[Fact], aliases: Mapping[str, str]) -> list[Fact]:
     """The facts with entity names replaced by the full names they abbreviate."""
     return [replace(f, name=aliases.get(f.name, f.name), normalized=aliases.get(f.name, f.name))
@@ -940,11 +975,14 @@ __all__ = [
     "describe",
     "entities",
     "extract_facts",
+    "facts_from_json",
+    "facts_json",
     "fold_aliases",
     "may_hold_outside_facts",
     "format_number",
     "negations",
     "numbers",
+    "rules_signature",
     "same_entity",
     "singular",
     "stances",

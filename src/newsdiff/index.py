@@ -40,6 +40,7 @@ from .corpus import (
 )
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
+from .facts import extract_facts, facts_from_json, facts_json, rules_signature
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
@@ -70,6 +71,7 @@ def index_params(settings: Settings) -> dict[str, Any]:
         "content_lsh_threshold": settings.content_lsh_threshold,
         "match_min_words": settings.match_min_words,
         "window_num_perm": window_num_perm(settings),
+        "facts_rules": rules_signature(),
     }
 
 
@@ -158,7 +160,9 @@ def to_record(sk: Sketched) -> DocRecord:
     return DocRecord(doc.id, doc.sha256, doc.text, meta,
                      tuple((b.span.start, b.span.end, b.reason) for b in doc.boilerplate),
                      tuple((s.start, s.end) for s in doc.sentences), bytes(buf),
-                     sk.shingles.astype("<u4").tobytes())
+                     sk.shingles.astype("<u4").tobytes(),
+                     tuple(facts_json(extract_facts(doc.text, s.start, s.end, doc.published))
+                           for s in doc.sentences))
 
 
 def record_document(rec: DocRecord) -> Document:
@@ -369,7 +373,11 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     new = tuple(s for k, s in enumerate(item.doc.sentences) if k not in by_sentence)
     docs = dict(others)
     docs[raw.id] = item.doc
-    divergences = tuple(find_divergences(matches, [], docs))
+    # The indexed side's facts were found when it was indexed.
+    stored = store.facts({m.a.doc for m in matches})
+    stored_facts = {(m.a.doc, m.a_sentence): facts_from_json(stored[m.a.doc][m.a_sentence])
+                    for m in matches}
+    divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     used = {m.a.doc for m in matches} | {d.a for d in duplicates}
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences,

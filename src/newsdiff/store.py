@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .errors import IndexStoreError
 
-FORMAT = "newsdiff.index/2"
+FORMAT = "newsdiff.index/3"
 HOT_BUCKET = 64  # a bucket holding more entries than this is a stock phrase
 
 
@@ -37,6 +37,8 @@ class DocRecord:
     sentences: tuple[tuple[int, int], ...]
     minhash: bytes
     shingles: bytes = b""  # the body's distinct shingle hashes (uint32), for exact Jaccard
+    facts: tuple[str, ...] = ()  # each sentence's facts (`facts.facts_json`); `get` leaves
+    # them out (see `IndexStore.facts`)
 
     def pack(self) -> bytes:
         """The record as compressed bytes."""
@@ -54,6 +56,16 @@ class DocRecord:
                    tuple((s, e, r) for s, e, r in body["boilerplate"]),
                    tuple((s, e) for s, e in body["sentences"]), minhash,
                    base64.b64decode(body.get("shingles", "")))
+
+    def pack_facts(self) -> bytes:
+        """The sentences' facts as compressed bytes, stored apart from the record: a check
+        reads them only for the few sentences it matched."""
+        return zlib.compress(json.dumps(list(self.facts), ensure_ascii=False).encode("utf-8"), 6)
+
+    @staticmethod
+    def unpack_facts(blob: bytes) -> tuple[str, ...]:
+        """Each sentence's facts (`facts.facts_json`) from `pack_facts` bytes."""
+        return tuple(json.loads(zlib.decompress(blob).decode("utf-8")))
 
 
 class IndexStore(Protocol):
@@ -83,7 +95,10 @@ class IndexStore(Protocol):
         documents: a backend may defer work that each document would otherwise pay for."""
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
-        """The records of these documents (unknown ids are left out)."""
+        """The records of these documents (unknown ids are left out), without facts."""
+
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts (`facts.facts_json`) of these documents."""
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:

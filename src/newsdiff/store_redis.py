@@ -2,8 +2,8 @@
 share one server. Each document is written in one MULTI/EXEC transaction.
 
 Layout under PREFIX: ``meta`` (JSON settings), ``docs`` (hash id → sha256), ``doc:ID``
-(hash: record, minhash, packed (key, sentence) pairs), ``b:KEY`` (set of "ID<US>SENT"
-members), ``f:KEY`` (set of ids that have line KEY as furniture).
+(hash: record, minhash, sentence facts, packed (key, sentence) pairs), ``b:KEY`` (set of
+"ID<US>SENT" members), ``f:KEY`` (set of ids that have line KEY as furniture).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class RedisStore:
         for key in furniture:
             pipe.sadd(self._k("f", key), record.id)
         pipe.hset(self._k("doc", record.id), mapping={
-            "record": record.pack(), "minhash": record.minhash,
+            "record": record.pack(), "minhash": record.minhash, "facts": record.pack_facts(),
             "pairs": b"".join(struct.pack("<qi", k, s) for k, s in pairs),
             "furniture": json.dumps(furniture), "n": len(pairs)})
         pipe.hset(self._k("docs"), record.id, record.sha256)
@@ -139,6 +139,16 @@ class RedisStore:
             if blob is not None:
                 out.append(DocRecord.unpack(blob, minhash))
         return out
+
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts of these documents."""
+        ids = sorted(set(doc_ids))
+        pipe = self.r.pipeline(transaction=False)
+        for doc_id in ids:
+            pipe.hget(self._k("doc", doc_id), "facts")
+        return {doc_id: DocRecord.unpack_facts(blob)
+                for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True)
+                if blob is not None}
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:

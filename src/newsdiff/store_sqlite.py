@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS docs (
     minhash BLOB NOT NULL,
     n_buckets INTEGER NOT NULL,
     first_bucket INTEGER NOT NULL,
-    last_bucket INTEGER NOT NULL
+    last_bucket INTEGER NOT NULL,
+    facts BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS buckets (
     key INTEGER NOT NULL,
@@ -154,9 +155,9 @@ class SqliteStore:
             (last,), = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM buckets")
             cur = self.db.execute(
                 "INSERT INTO docs (id, sha256, record, minhash, n_buckets, first_bucket, "
-                "last_bucket) VALUES (?,?,?,?,?,?,?)",
+                "last_bucket, facts) VALUES (?,?,?,?,?,?,?,?)",
                 (record.id, record.sha256, record.pack(), record.minhash, len(rows), last + 1,
-                 last + len(rows)))
+                 last + len(rows), record.pack_facts()))
             rowid = cur.lastrowid
             self.db.executemany("INSERT INTO buckets (rowid, key, doc, sent) VALUES (?,?,?,?)",
                                 ((last + 1 + i, k, rowid, sent)
@@ -222,6 +223,17 @@ class SqliteStore:
                               f"({','.join('?' * len(chunk))})", chunk)
             out.extend(DocRecord.unpack(r, m) for r, m in rows)
         return sorted(out, key=lambda r: r.id)
+
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts of these documents."""
+        ids = sorted(set(doc_ids))
+        out = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            for doc_id, blob in self._read(f"SELECT id, facts FROM docs WHERE id IN "
+                                           f"({','.join('?' * len(chunk))})", chunk):
+                out[doc_id] = DocRecord.unpack_facts(blob)
+        return out
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
