@@ -332,9 +332,8 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     rest = set(doc_hits) - set(chosen)
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
-    others = {doc_id: record_document(rec) for doc_id, rec in records.items()}
     duplicates = []
-    for doc_id in sorted(others):
+    for doc_id in sorted(records):
         theirs = np.frombuffer(records[doc_id].shingles, dtype="<u4").astype(np.uint32)
         verdict = duplicate_verdict(theirs, sk.shingles, settings)
         if verdict:
@@ -342,24 +341,26 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     found: list[Match] = []
     theirs_words: dict[tuple[str, int], list[Word]] = {}
     for doc_id, sent, mine in pairs:
-        other = others.get(doc_id)
-        if other is None:
+        rec = records.get(doc_id)
+        if rec is None:
             continue
         if (doc_id, sent) not in theirs_words:
-            span = other.sentences[sent]
-            theirs_words[(doc_id, sent)] = words(other.text, span.start, span.end)
+            theirs_words[(doc_id, sent)] = words(rec.text, *rec.sentences[sent])
         wa = theirs_words[(doc_id, sent)]
         wb = item.sentence_words[mine]
         if not may_align(wa, wb, settings):
             continue
-        al = align(other.text, wa, raw.text, wb, settings)
+        al = align(rec.text, wa, raw.text, wb, settings)
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
         sb, eb = wb[al.b_words[0]].start, wb[al.b_words[1] - 1].end
-        found.append(Match("", Span(doc_id, sa, ea, other.text[sa:ea]),
+        found.append(Match("", Span(doc_id, sa, ea, rec.text[sa:ea]),
                            Span(raw.id, sb, eb, raw.text[sb:eb]), sent, mine, al.score,
                            al.kind, al.ops))
+    # Documents are made only of the records that matched or are near-duplicates.
+    used = {m.a.doc for m in found} | {d.a for d in duplicates}
+    others = {doc_id: record_document(records[doc_id]) for doc_id in sorted(used)}
     order = {d: k for k, d in enumerate(sorted(others, key=lambda d: doc_order_key(
         others[d])))}
     found.sort(key=lambda m: (m.b_sentence, order[m.a.doc], m.a.start))
@@ -379,9 +380,7 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
                     for m in matches}
     divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
-    used = {m.a.doc for m in matches} | {d.a for d in duplicates}
-    return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences,
-                       {d: others[d] for d in sorted(used)})
+    return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)
 
 
 def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> None:
