@@ -111,7 +111,8 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
     known = known_facts or {}
     needed = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
                                 + [(m.b.doc, m.b_sentence) for _, m in todo]))
-    keys = [key for key in needed if key not in known]
+    # by document, so that what facts.py keeps of one document's text is reused
+    keys = sorted(key for key in needed if key not in known)
     _STATE = (docs, keys, todo, {}, {})
     try:
         facts = {key: f for part in par.parallel_map(_facts_chunk, par.chunked(len(keys), CHUNK),
