@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,28 @@ def test_check_compares_with_the_facts_the_index_stored(tmp_path: Path) -> None:
     afresh = find_divergences(matches, [], docs)
     assert list(result.divergences) == afresh
     store.close()
+
+
+def test_verify_names_a_document_whose_stored_facts_are_damaged(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    assert run("index", "build", str(corpus)).exit_code == 0
+    db = sqlite3.connect(corpus / ".newsdiff" / "index.sqlite")
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"not zlib",
+                                                        "004_ca3b18b3347b43dc.txt"))
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (zlib.compress(b'["[]"]'),
+                                                        "003_c7b829f5c48603c9.txt"))
+    db.commit()
+    db.close()
+    result = run("index", "verify", "--corpus", str(corpus))
+    assert result.exit_code == 2
+    assert "004_ca3b18b3347b43dc.txt: damaged record" in result.output
+    assert "003_c7b829f5c48603c9.txt: facts of 1 sentences stored for " in result.output
+    # a check that needs the damaged facts says so in one line
+    check = run("check", str(SEEDS / "004_ca3b18b3347b43dc.txt"), "--corpus", str(corpus))
+    assert check.exit_code == 2
+    assert check.output.strip().endswith("corrupt index (the facts of "
+                                         "004_ca3b18b3347b43dc.txt)")
 
 
 def test_fail_on_overlap_turns_the_overlap_into_exit_1(backend) -> None:

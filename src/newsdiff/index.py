@@ -374,10 +374,11 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     new = tuple(s for k, s in enumerate(item.doc.sentences) if k not in by_sentence)
     docs = dict(others)
     docs[raw.id] = item.doc
-    # The indexed side's facts were found when it was indexed.
+    # The indexed side's facts were found when it was indexed (found again here if a
+    # damaged record lacks them).
     stored = store.facts({m.a.doc for m in matches})
     stored_facts = {(m.a.doc, m.a_sentence): facts_from_json(stored[m.a.doc][m.a_sentence])
-                    for m in matches}
+                    for m in matches if m.a_sentence < len(stored.get(m.a.doc, ()))}
     divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)

@@ -128,6 +128,21 @@ class IndexStore(Protocol):
         """Release connections."""
 
 
+def record_problems(doc_id: str, blob: bytes, minhash: bytes, facts: bytes | None
+                    ) -> list[str]:
+    """What is wrong with one stored document (nothing when its record and its facts
+    decode, with facts for every sentence)."""
+    try:
+        record = DocRecord.unpack(blob, minhash)
+        found = DocRecord.unpack_facts(facts or b"")
+    except Exception as exc:  # any decoding failure means a damaged record
+        return [f"{doc_id}: damaged record: {exc}"]
+    if len(found) != len(record.sentences):
+        return [f"{doc_id}: facts of {len(found)} sentences stored for "
+                f"{len(record.sentences)}"]
+    return []
+
+
 def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[int, int]],
                per_sentence: int, min_shared: int = 1, exclude: str = ""
                ) -> list[tuple[str, int, int, int]]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 import struct
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta, rank_votes
+from .store import HOT_BUCKET, DocRecord, parse_meta, rank_votes, record_problems
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -146,9 +147,16 @@ class RedisStore:
         pipe = self.r.pipeline(transaction=False)
         for doc_id in ids:
             pipe.hget(self._k("doc", doc_id), "facts")
-        return {doc_id: DocRecord.unpack_facts(blob)
-                for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True)
-                if blob is not None}
+        out = {}
+        for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True):
+            if blob is None:
+                continue
+            try:
+                out[doc_id] = DocRecord.unpack_facts(blob)
+            except (zlib.error, ValueError):
+                raise IndexStoreError(f"{self.url}: corrupt index (the facts of "
+                                      f"{doc_id})") from None
+        return out
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
@@ -202,15 +210,14 @@ class RedisStore:
         except IndexStoreError as exc:
             problems.append(str(exc))
         for doc_id in sorted(self.documents()):
-            blob, minhash, n = self._call(self.r.hmget, self._k("doc", doc_id), "record",
-                                          "minhash", "n")
+            blob, minhash, facts, n = self._call(self.r.hmget, self._k("doc", doc_id),
+                                                 "record", "minhash", "facts", "n")
             if blob is None:
                 problems.append(f"{doc_id}: listed but its record is missing")
                 continue
-            try:
-                DocRecord.unpack(blob, minhash)
-            except Exception as exc:  # any decoding failure means a damaged record
-                problems.append(f"{doc_id}: damaged record: {exc}")
+            damaged = record_problems(doc_id, blob, minhash, facts)
+            if damaged:
+                problems.extend(damaged)
                 continue
             pairs, _ = self._stored(doc_id)
             pipe = self.r.pipeline(transaction=False)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta, top_votes
+from .store import HOT_BUCKET, DocRecord, parse_meta, record_problems, top_votes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -236,7 +237,11 @@ class SqliteStore:
             chunk = ids[k:k + 500]
             for doc_id, blob in self._read(f"SELECT id, facts FROM docs WHERE id IN "
                                            f"({','.join('?' * len(chunk))})", chunk):
-                out[doc_id] = DocRecord.unpack_facts(blob)
+                try:
+                    out[doc_id] = DocRecord.unpack_facts(blob)
+                except (zlib.error, ValueError):
+                    raise IndexStoreError(f"{self.path}: corrupt index (the facts of "
+                                          f"{doc_id})") from None
         return out
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
@@ -317,11 +322,9 @@ class SqliteStore:
                 "BETWEEN d.first_bucket AND d.last_bucket AND b.doc = d.rowid) FROM docs d"):
             if expected != found:
                 problems.append(f"{doc_id}: {found} of {expected} bucket entries stored")
-        for (blob, minhash) in self._read("SELECT record, minhash FROM docs"):
-            try:
-                DocRecord.unpack(blob, minhash)
-            except Exception as exc:  # any decoding failure means a damaged record
-                problems.append(f"damaged document record: {exc}")
+        for doc_id, blob, minhash, facts in self._read(
+                "SELECT id, record, minhash, facts FROM docs"):
+            problems.extend(record_problems(doc_id, blob, minhash, facts))
         return problems
 
     def close(self) -> None:
