@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from newsdiff.facts import (
+    FACT_KINDS,
     dates,
     entities,
     extract_facts,
+    facts_from_json,
+    facts_json,
     fold_aliases,
     negations,
     numbers,
@@ -31,6 +34,16 @@ def test_every_fact_span_is_the_document_text():
     for text, published in ((S000, "2016-11-07"), (S004, "2019-01-04")):
         for fact in extract_facts(text, published=published):
             assert text[fact.start:fact.end] == fact.text
+
+
+def test_facts_survive_the_index_encoding_unchanged():
+    kinds = set()
+    for text, published in ((S000, "2016-11-07"), (S002, "2016-11-19"), (S003, "2013-10-07"),
+                            (S004, "2019-01-04")):
+        facts = extract_facts(text, published=published)
+        assert facts_from_json(facts_json(facts)) == facts
+        kinds |= {f.kind for f in facts}
+    assert kinds == set(FACT_KINDS)
 
 
 def test_numbers_in_digits_and_words_with_counted_noun():

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,54 @@ def test_check_a_new_article_that_rephrases_two_seed_statements(backend) -> None
                         "2 new, 0 divergence(s)")
     assert lines[1].startswith("  repeats 003_c7b829f5c48603c9.txt (2013-10-07, near-verbatim)")
     assert lines[2].startswith("  repeats 002_7e4fc252ac36b584.txt (2016-11-19, verbatim)")
+
+
+def test_check_compares_with_the_facts_the_index_stored(tmp_path: Path) -> None:
+    """An edited reprint of 002 (a "90-minute" meeting, not "70-minute"): the divergence
+    comes from the indexed article's stored facts and equals what finding them afresh
+    gives."""
+    from newsdiff.divergence import find_divergences
+    from newsdiff.index import check_article
+    from newsdiff.precheck import read_new_article
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    edited = tmp_path / "reprint.txt"
+    edited.write_text(seed_text("002").replace("70-minute", "90-minute"), encoding="utf-8")
+    result = check_article(read_new_article(str(edited), settings), store, settings)
+    (number,) = [d for d in result.divergences if d.kind == "number"]
+    assert (number.a.span.doc, number.a.value, number.b.value) == (
+        "002_7e4fc252ac36b584.txt", "70-minute", "90-minute")
+    matches = [m for r in result.repeats for m in r.matches]
+    docs = {**result.corpus_docs, result.document.id: result.document}
+    afresh = find_divergences(matches, [], docs)
+    assert list(result.divergences) == afresh
+    store.close()
+
+
+def test_verify_names_a_document_whose_stored_facts_are_damaged(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    assert run("index", "build", str(corpus)).exit_code == 0
+    db = sqlite3.connect(corpus / ".newsdiff" / "index.sqlite")
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"not zlib",
+                                                        "004_ca3b18b3347b43dc.txt"))
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (zlib.compress(b'["[]"]'),
+                                                        "003_c7b829f5c48603c9.txt"))
+    db.commit()
+    db.close()
+    result = run("index", "verify", "--corpus", str(corpus))
+    assert result.exit_code == 2
+    assert "004_ca3b18b3347b43dc.txt: damaged record" in result.output
+    assert "003_c7b829f5c48603c9.txt: facts of 1 sentences stored for " in result.output
+    # a check that needs the damaged facts says so in one line
+    check = run("check", str(SEEDS / "004_ca3b18b3347b43dc.txt"), "--corpus", str(corpus))
+    assert check.exit_code == 2
+    assert check.output.strip().endswith("corrupt index (the facts of "
+                                         "004_ca3b18b3347b43dc.txt)")
 
 
 def test_fail_on_overlap_turns_the_overlap_into_exit_1(backend) -> None:
@@ -363,6 +412,38 @@ def test_build_index_api_reports_what_it_did(tmp_path: Path) -> None:
     report = build_index(corpus, store, Settings())
     assert len(report.added) == 5 and report.unchanged == 0
     assert store.verify() == []
+    store.close()
+
+
+def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path: Path) -> None:
+    """SQLite counts and ranks shared buckets in SQL; Redis ranks the fetched entries with
+    `rank_votes`. On the seed index, for the buckets of the new article, both agree."""
+    from newsdiff.compare import analyze
+    from newsdiff.index import _learned_repeats, ensure_compatible, sketch
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import rank_votes
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    bands = ensure_compatible(store, settings)
+    raw = read_new_article(str(DATA / "new_article.txt"), settings)
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
+               if s >= 0]
+    entries = store.lookup([k for k, _ in queries], skip_hot=True)
+    assert "002_7e4fc252ac36b584.txt" in {doc for doc, *_ in store.sentence_votes(queries, 10)}
+    for per_sentence, least, exclude in ((10, 1, ""), (1, 1, ""), (10, 3, ""),
+                                         (3, 2, "002_7e4fc252ac36b584.txt")):
+        in_sql = store.sentence_votes(queries, per_sentence, least, exclude)
+        assert in_sql == rank_votes(entries, queries, per_sentence, least, exclude)
+        assert all(n >= least for *_, n in in_sql)
+        assert in_sql and all(doc != exclude for doc, *_ in in_sql)
+        per_new = {mine for _, _, mine, _ in in_sql}
+        assert all(sum(1 for *_, m, _ in in_sql if m == mine) <= per_sentence
+                   for mine in per_new)
     store.close()
 
 

@@ -9,7 +9,14 @@ from .config import Settings
 from .errors import NewsdiffError
 from .model import Comparison, Divergence, Document, Duplicate, Match, Span, Thread
 
-__version__ = newsdiff_version()
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed metadata only when asked for: importing
+    # importlib.metadata costs a `newsdiff check` more than a tenth of its start-up.
+    if name == "__version__":
+        return newsdiff_version()
+    raise AttributeError(f"module 'newsdiff' has no attribute {name!r}")
+
 
 __all__ = [
     "Comparison",

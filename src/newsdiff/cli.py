@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from . import model
-from .compare import compare, newsdiff_version
+from .compare import compare
 from .config import load_settings
 from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError, printable
 from .output import check_output_folder, replace_folder_atomic, write_text_atomic
@@ -73,7 +73,7 @@ def _settings(config: Path | None, **options: Any):  # type: ignore[no-untyped-d
 
 
 @click.group(cls=NewsdiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(newsdiff_version(), "--version", prog_name="newsdiff")
+@click.version_option(None, "--version", package_name="newsdiff", prog_name="newsdiff")
 def cli() -> None:
     """Compare news articles: near-duplicates, recurring statements, how they evolved, and
     where they diverge."""

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
@@ -43,6 +42,8 @@ Progress = Callable[[str, int, int], None]
 
 def newsdiff_version() -> str:
     """The installed package version."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("newsdiff")
     except PackageNotFoundError:  # running from a source tree

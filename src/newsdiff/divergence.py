@@ -113,18 +113,25 @@ REORDERED_SCORE = 0.5  # below this, a rephrased match's word slots are not role
 
 
 def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
-                     docs: Mapping[str, Document], workers: int = 1) -> list[Divergence]:
+                     docs: Mapping[str, Document], workers: int = 1,
+                     known_facts: Mapping[tuple[str, int], list[Fact]] | None = None
+                     ) -> list[Divergence]:
     """Comparable facts that differ between the two sides of each match (on `workers`
-    forked processes when there are many)."""
+    forked processes when there are many). `known_facts`: the facts of (document,
+    sentence) pairs already found, such as those an index stores."""
     global _STATE
     thread_of = {mid: t.id for t in threads for mid in t.matches}
     todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs)]
-    keys = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
-                              + [(m.b.doc, m.b_sentence) for _, m in todo]))
+    known = known_facts or {}
+    needed = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
+                                + [(m.b.doc, m.b_sentence) for _, m in todo]))
+    # by document, so that what facts.py keeps of one document's text is reused
+    keys = sorted(key for key in needed if key not in known)
     _STATE = (docs, keys, todo, {}, {})
     try:
         facts = {key: f for part in par.parallel_map(_facts_chunk, par.chunked(len(keys), CHUNK),
                                                      workers) for key, f in part}
+        facts.update((key, known[key]) for key in needed if key in known)
         aliases = fold_aliases(f for fs in facts.values() for f in fs)
         _STATE = (docs, keys, todo, facts, aliases)
         results = par.parallel_map(_compare_chunk, par.chunked(len(todo), CHUNK), workers)

@@ -12,10 +12,13 @@ slot, so what matters most here is that a fact's value, unit and span are right.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
+from pathlib import Path
 
 from .tokens import FUNCTION_WORDS
 
@@ -59,6 +62,13 @@ class Fact:
     def __post_init__(self) -> None:
         if self.core == (-1, -1):
             object.__setattr__(self, "core", (self.start, self.end))
+
+
+def _fields(fact: Fact) -> dict[str, object]:
+    return {f.name: getattr(fact, f.name) for f in fields(Fact)}
+
+
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(Fact)}
 
 
 # --- small word lists -------------------------------------------------------------------
@@ -288,12 +298,19 @@ def _unit_after(text: str, pos: int) -> tuple[str, tuple[str, ...], int]:
     return singular(head.group()), mods, head.end()
 
 
+_COMPARATOR_TABLE = tuple((phrase, norm, len(phrase.split())) for phrase, norm in COMPARATORS)
+_COMPARATOR_WORDS = max(n for _, _, n in _COMPARATOR_TABLE)
+
+
 def _comparator_before(text: str, pos: int) -> tuple[str, int]:
     """(comparator, start offset) of a qualifying phrase just before `pos`."""
-    before = _words_before(text, pos, 3)
-    for phrase, norm in COMPARATORS:
-        n = len(phrase.split())
-        if len(before) >= n and " ".join(m.group().lower() for m in before[-n:]) == phrase:
+    before = _words_before(text, pos, _COMPARATOR_WORDS)
+    if not before:
+        return "", pos
+    lows = [m.group().lower() for m in before]
+    tails = {n: " ".join(lows[-n:]) for n in range(1, len(lows) + 1)}
+    for phrase, norm, n in _COMPARATOR_TABLE:
+        if tails.get(n) == phrase:
             return norm, before[-n].start()
     return "", pos
 
@@ -495,12 +512,11 @@ def _month_num(token: str) -> int:
 
 @lru_cache(maxsize=4096)
 def _calendar(month: int, day: int, year: int) -> dt.date | None:
-    """A calendar date, validated by dateparser (None for "Feb. 30")."""
-    import dateparser
-
-    parsed = dateparser.parse(f"{year:04d}-{month:02d}-{day:02d}", languages=["en"],
-                              settings={"DATE_ORDER": "YMD", "STRICT_PARSING": True})
-    return parsed.date() if parsed else None
+    """A calendar date, or None for one that does not exist ("Feb. 30")."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _nearest_year(month: int, day: int, base: dt.date) -> dt.date | None:
@@ -703,13 +719,26 @@ _NOUN_SUFFIXES = ("tion", "sion", "ment", "ness", "ity", "ers", "ings", "ions", 
                   "ence", "ism")
 
 
+_WORD_RUN = re.compile(r"[\w-]+")
+
+
+@lru_cache(maxsize=64)
+def _word_runs(text: str) -> frozenset[str]:
+    """The maximal runs of word characters and hyphens in `text` (one scan per document,
+    not one per capitalised word)."""
+    return frozenset(_WORD_RUN.findall(text))
+
+
 def _common_word(text: str, word: str) -> bool:
     """True for a sentence-initial capitalised word that is an ordinary word: it appears
     in lower case elsewhere, looks like a common noun, or is a pronoun contraction."""
     low = word.lower()
     if low.startswith(("i'", "i’")) or low in ("i", "others", "source"):
         return True
-    if re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", text):
+    if _WORD_RUN.fullmatch(low):
+        if low in _word_runs(text):
+            return True
+    elif re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", text):
         return True
     return low.endswith(_NOUN_SUFFIXES) and not word.isupper()
 
@@ -905,6 +934,31 @@ def extract_facts(text: str, start: int = 0, end: int | None = None,
     return out
 
 
+def facts_json(facts: Sequence[Fact]) -> str:
+    """The facts as compact JSON (fields left at their defaults are left out), for the
+    index, which stores each sentence's facts so that `check` need not find them again."""
+    return json.dumps([{k: v for k, v in _fields(f).items() if v != _DEFAULTS[k]
+                        and (k != "core" or v != (f.start, f.end))}
+                       for f in facts], ensure_ascii=False, separators=(",", ":"))
+
+
+def facts_from_json(text: str) -> list[Fact]:
+    """The facts `facts_json` wrote."""
+    return [Fact(**{k: tuple(v) if k in ("modifiers", "core") else v for k, v in d.items()})
+            for d in json.loads(text)]
+
+
+def rules_signature() -> str:
+    """A digest of the code that finds facts (this module and the words it counts in): an
+    index that stores facts found by other rules must be rebuilt, not trusted."""
+    from . import tokens
+
+    digest = hashlib.sha256()
+    for module in (__file__, tokens.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def with_aliases(facts: Sequence[Fact], aliases: Mapping[str, str]) -> list[Fact]:
     """The facts with entity names replaced by the full names they abbreviate."""
     return [replace(f, name=aliases.get(f.name, f.name), normalized=aliases.get(f.name, f.name))
@@ -924,11 +978,14 @@ __all__ = [
     "describe",
     "entities",
     "extract_facts",
+    "facts_from_json",
+    "facts_json",
     "fold_aliases",
     "may_hold_outside_facts",
     "format_number",
     "negations",
     "numbers",
+    "rules_signature",
     "same_entity",
     "singular",
     "stances",

@@ -40,6 +40,7 @@ from .corpus import (
 )
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
+from .facts import extract_facts, facts_from_json, facts_json, rules_signature
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
@@ -53,6 +54,9 @@ Progress = Callable[[str, int, int], None]
 MAX_CANDIDATE_DOCS = 50  # documents fetched for one check, most bucket hits first
 MAX_DUPLICATE_CANDIDATES = 10  # ... of which sharing document buckets (the nearest)
 MAX_CANDIDATES_PER_SENTENCE = 10  # indexed sentences aligned with each new sentence
+# ... that share at least this many window buckets with it. On the 10,000-article benchmark
+# index a third of the candidate pairs shared one bucket, and none of those aligned.
+MIN_SHARED_BUCKETS = 2
 
 
 def index_params(settings: Settings) -> dict[str, Any]:
@@ -67,6 +71,7 @@ def index_params(settings: Settings) -> dict[str, Any]:
         "content_lsh_threshold": settings.content_lsh_threshold,
         "match_min_words": settings.match_min_words,
         "window_num_perm": window_num_perm(settings),
+        "facts_rules": rules_signature(),
     }
 
 
@@ -155,7 +160,9 @@ def to_record(sk: Sketched) -> DocRecord:
     return DocRecord(doc.id, doc.sha256, doc.text, meta,
                      tuple((b.span.start, b.span.end, b.reason) for b in doc.boilerplate),
                      tuple((s.start, s.end) for s in doc.sentences), bytes(buf),
-                     sk.shingles.astype("<u4").tobytes())
+                     sk.shingles.astype("<u4").tobytes(),
+                     tuple(facts_json(extract_facts(doc.text, s.start, s.end, doc.published))
+                           for s in doc.sentences))
 
 
 def record_document(rec: DocRecord) -> Document:
@@ -307,41 +314,26 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     bands = bands or ensure_compatible(store, settings)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings, bands, for_storage=False)
-    hits = store.lookup([k for k, s in sk.buckets if s < 0])
-    hits += store.lookup([k for k, s in sk.buckets if s >= 0], skip_hot=True)
-    new_sents_of_key: dict[int, set[int]] = defaultdict(set)
-    for key, sent in sk.buckets:
-        new_sents_of_key[key].add(sent)
-    doc_votes: Counter[str] = Counter()  # document-bucket hits
-    doc_hits: Counter[str] = Counter()  # sentence-bucket hits
-    pair_votes: Counter[tuple[str, int, int]] = Counter()
-    for key, doc_id, sent in hits:
-        if doc_id == raw.id:
-            continue
-        if sent < 0:
-            doc_votes[doc_id] += 1
-            continue
-        doc_hits[doc_id] += 1
-        for mine in new_sents_of_key[key]:
-            if mine >= 0:
-                pair_votes[(doc_id, sent, mine)] += 1
-    # The indexed sentences most often in a bucket with each new sentence are aligned;
-    # documents come from the document buckets and from those sentences.
-    per_sentence: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for (doc_id, sent, mine), n in pair_votes.items():
-        per_sentence[mine].append((-n, doc_id, sent))
-    pairs = sorted((doc_id, sent, mine) for mine, ranked in per_sentence.items()
-                   for _, doc_id, sent in sorted(ranked)[:MAX_CANDIDATES_PER_SENTENCE])
+    doc_votes: Counter[str] = Counter(
+        doc_id for _, doc_id, sent in store.lookup([k for k, s in sk.buckets if s < 0])
+        if sent < 0 and doc_id != raw.id)
+    # The indexed sentences sharing most buckets with each new sentence are aligned; the
+    # store counts the shared buckets (stock-phrase buckets left out).
+    votes = store.sentence_votes([(k, s) for k, s in sk.buckets if s >= 0],
+                                 MAX_CANDIDATES_PER_SENTENCE, MIN_SHARED_BUCKETS, raw.id)
+    pairs = sorted((doc_id, sent, mine) for doc_id, sent, mine, _ in votes)
+    doc_hits: Counter[str] = Counter()  # shared sentence buckets of the candidate pairs
+    for doc_id, _, _, n in votes:
+        doc_hits[doc_id] += n
     # Documents: the few nearest by document buckets (duplicate candidates), then those of
     # the candidate sentences, most shared buckets first.
-    nearest = sorted((d for d, n in doc_votes.items() if n), key=lambda d: (-doc_votes[d], d))
+    nearest = sorted(doc_votes, key=lambda d: (-doc_votes[d], d))
     chosen = nearest[:MAX_DUPLICATE_CANDIDATES]
-    rest = {doc_id for doc_id, _, _ in pairs} - set(chosen)
+    rest = set(doc_hits) - set(chosen)
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
-    others = {doc_id: record_document(rec) for doc_id, rec in records.items()}
     duplicates = []
-    for doc_id in sorted(others):
+    for doc_id in sorted(records):
         theirs = np.frombuffer(records[doc_id].shingles, dtype="<u4").astype(np.uint32)
         verdict = duplicate_verdict(theirs, sk.shingles, settings)
         if verdict:
@@ -349,24 +341,26 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     found: list[Match] = []
     theirs_words: dict[tuple[str, int], list[Word]] = {}
     for doc_id, sent, mine in pairs:
-        other = others.get(doc_id)
-        if other is None:
+        rec = records.get(doc_id)
+        if rec is None:
             continue
         if (doc_id, sent) not in theirs_words:
-            span = other.sentences[sent]
-            theirs_words[(doc_id, sent)] = words(other.text, span.start, span.end)
+            theirs_words[(doc_id, sent)] = words(rec.text, *rec.sentences[sent])
         wa = theirs_words[(doc_id, sent)]
         wb = item.sentence_words[mine]
         if not may_align(wa, wb, settings):
             continue
-        al = align(other.text, wa, raw.text, wb, settings)
+        al = align(rec.text, wa, raw.text, wb, settings)
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
         sb, eb = wb[al.b_words[0]].start, wb[al.b_words[1] - 1].end
-        found.append(Match("", Span(doc_id, sa, ea, other.text[sa:ea]),
+        found.append(Match("", Span(doc_id, sa, ea, rec.text[sa:ea]),
                            Span(raw.id, sb, eb, raw.text[sb:eb]), sent, mine, al.score,
                            al.kind, al.ops))
+    # Documents are made only of the records that matched or are near-duplicates.
+    used = {m.a.doc for m in found} | {d.a for d in duplicates}
+    others = {doc_id: record_document(records[doc_id]) for doc_id in sorted(used)}
     order = {d: k for k, d in enumerate(sorted(others, key=lambda d: doc_order_key(
         others[d])))}
     found.sort(key=lambda m: (m.b_sentence, order[m.a.doc], m.a.start))
@@ -380,11 +374,14 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     new = tuple(s for k, s in enumerate(item.doc.sentences) if k not in by_sentence)
     docs = dict(others)
     docs[raw.id] = item.doc
-    divergences = tuple(find_divergences(matches, [], docs))
+    # The indexed side's facts were found when it was indexed (found again here if a
+    # damaged record lacks them).
+    stored = store.facts({m.a.doc for m in matches})
+    stored_facts = {(m.a.doc, m.a_sentence): facts_from_json(stored[m.a.doc][m.a_sentence])
+                    for m in matches if m.a_sentence < len(stored.get(m.a.doc, ()))}
+    divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
-    used = {m.a.doc for m in matches} | {d.a for d in duplicates}
-    return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences,
-                       {d: others[d] for d in sorted(used)})
+    return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)
 
 
 def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .errors import IndexStoreError
 
-FORMAT = "newsdiff.index/2"
+FORMAT = "newsdiff.index/3"
 HOT_BUCKET = 64  # a bucket holding more entries than this is a stock phrase
 
 
@@ -36,6 +37,8 @@ class DocRecord:
     sentences: tuple[tuple[int, int], ...]
     minhash: bytes
     shingles: bytes = b""  # the body's distinct shingle hashes (uint32), for exact Jaccard
+    facts: tuple[str, ...] = ()  # each sentence's facts (`facts.facts_json`); `get` leaves
+    # them out (see `IndexStore.facts`)
 
     def pack(self) -> bytes:
         """The record as compressed bytes."""
@@ -53,6 +56,16 @@ class DocRecord:
                    tuple((s, e, r) for s, e, r in body["boilerplate"]),
                    tuple((s, e) for s, e in body["sentences"]), minhash,
                    base64.b64decode(body.get("shingles", "")))
+
+    def pack_facts(self) -> bytes:
+        """The sentences' facts as compressed bytes, stored apart from the record: a check
+        reads them only for the few sentences it matched."""
+        return zlib.compress(json.dumps(list(self.facts), ensure_ascii=False).encode("utf-8"), 6)
+
+    @staticmethod
+    def unpack_facts(blob: bytes) -> tuple[str, ...]:
+        """Each sentence's facts (`facts.facts_json`) from `pack_facts` bytes."""
+        return tuple(json.loads(zlib.decompress(blob).decode("utf-8")))
 
 
 class IndexStore(Protocol):
@@ -82,13 +95,25 @@ class IndexStore(Protocol):
         documents: a backend may defer work that each document would otherwise pay for."""
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
-        """The records of these documents (unknown ids are left out)."""
+        """The records of these documents (unknown ids are left out), without facts."""
+
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts (`facts.facts_json`) of these documents."""
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
         out."""
+
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
+        """For new sentences given as (bucket key, new sentence) pairs: the indexed
+        sentences that share at least `min_shared` buckets with one, at most `per_sentence`
+        of them for each, as (document id, sentence, new sentence, shared buckets), ranked
+        as `top_votes` does. Keys with more than HOT_BUCKET entries (stock phrases) and the
+        document `exclude` are left out; the counting happens in the store where it can."""
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -101,6 +126,54 @@ class IndexStore(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def record_problems(doc_id: str, blob: bytes, minhash: bytes, facts: bytes | None
+                    ) -> list[str]:
+    """What is wrong with one stored document (nothing when its record and its facts
+    decode, with facts for every sentence)."""
+    try:
+        record = DocRecord.unpack(blob, minhash)
+        found = DocRecord.unpack_facts(facts or b"")
+    except Exception as exc:  # any decoding failure means a damaged record
+        return [f"{doc_id}: damaged record: {exc}"]
+    if len(found) != len(record.sentences):
+        return [f"{doc_id}: facts of {len(found)} sentences stored for "
+                f"{len(record.sentences)}"]
+    return []
+
+
+def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[int, int]],
+               per_sentence: int, min_shared: int = 1, exclude: str = ""
+               ) -> list[tuple[str, int, int, int]]:
+    """`IndexStore.sentence_votes` from the stored (key, document id, sentence) entries of
+    the queried keys, for backends that cannot count inside the store."""
+    mine_of_key: dict[int, set[int]] = {}
+    for key, mine in set(queries):
+        mine_of_key.setdefault(key, set()).add(mine)
+    votes: Counter[tuple[str, int, int]] = Counter()
+    for key, doc_id, sent in set(entries):
+        if sent < 0 or doc_id == exclude:
+            continue
+        for mine in mine_of_key.get(key, ()):
+            votes[(doc_id, sent, mine)] += 1
+    return top_votes([(*pair, n) for pair, n in votes.items() if n >= min_shared],
+                     per_sentence)
+
+
+def top_votes(rows: Iterable[tuple[str, int, int, int]], per_sentence: int
+              ) -> list[tuple[str, int, int, int]]:
+    """Of (document id, sentence, new sentence, shared buckets) rows, the `per_sentence`
+    best of each new sentence: most shared buckets first, then by document id and
+    sentence; sorted by new sentence, then rank."""
+    ranked = sorted(rows, key=lambda r: (r[2], -r[3], r[0], r[1]))
+    out: list[tuple[str, int, int, int]] = []
+    taken: Counter[int] = Counter()
+    for row in ranked:
+        if taken[row[2]] < per_sentence:
+            taken[row[2]] += 1
+            out.append(row)
+    return out
 
 
 def parse_meta(raw: str | bytes, where: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 share one server. Each document is written in one MULTI/EXEC transaction.
 
 Layout under PREFIX: ``meta`` (JSON settings), ``docs`` (hash id → sha256), ``doc:ID``
-(hash: record, minhash, packed (key, sentence) pairs), ``b:KEY`` (set of "ID<US>SENT"
-members), ``f:KEY`` (set of ids that have line KEY as furniture).
+(hash: record, minhash, sentence facts, packed (key, sentence) pairs), ``b:KEY`` (set of
+"ID<US>SENT" members), ``f:KEY`` (set of ids that have line KEY as furniture).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 import struct
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta, rank_votes, record_problems
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -113,7 +114,7 @@ class RedisStore:
         for key in furniture:
             pipe.sadd(self._k("f", key), record.id)
         pipe.hset(self._k("doc", record.id), mapping={
-            "record": record.pack(), "minhash": record.minhash,
+            "record": record.pack(), "minhash": record.minhash, "facts": record.pack_facts(),
             "pairs": b"".join(struct.pack("<qi", k, s) for k, s in pairs),
             "furniture": json.dumps(furniture), "n": len(pairs)})
         pipe.hset(self._k("docs"), record.id, record.sha256)
@@ -140,6 +141,23 @@ class RedisStore:
                 out.append(DocRecord.unpack(blob, minhash))
         return out
 
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts of these documents."""
+        ids = sorted(set(doc_ids))
+        pipe = self.r.pipeline(transaction=False)
+        for doc_id in ids:
+            pipe.hget(self._k("doc", doc_id), "facts")
+        out = {}
+        for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True):
+            if blob is None:
+                continue
+            try:
+                out[doc_id] = DocRecord.unpack_facts(blob)
+            except (zlib.error, ValueError):
+                raise IndexStoreError(f"{self.url}: corrupt index (the facts of "
+                                      f"{doc_id})") from None
+        return out
+
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
@@ -161,6 +179,14 @@ class RedisStore:
                 doc_id, sent = member.decode().rsplit(SEP, 1)
                 out.append((key, doc_id, int(sent)))
         return out
+
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
+        """The indexed sentences sharing most buckets with each new sentence (see
+        `IndexStore.sentence_votes`), counted here from the bucket sets."""
+        entries = self.lookup([key for key, _ in queries], skip_hot=True)
+        return rank_votes(entries, queries, per_sentence, min_shared, exclude)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -184,15 +210,14 @@ class RedisStore:
         except IndexStoreError as exc:
             problems.append(str(exc))
         for doc_id in sorted(self.documents()):
-            blob, minhash, n = self._call(self.r.hmget, self._k("doc", doc_id), "record",
-                                          "minhash", "n")
+            blob, minhash, facts, n = self._call(self.r.hmget, self._k("doc", doc_id),
+                                                 "record", "minhash", "facts", "n")
             if blob is None:
                 problems.append(f"{doc_id}: listed but its record is missing")
                 continue
-            try:
-                DocRecord.unpack(blob, minhash)
-            except Exception as exc:  # any decoding failure means a damaged record
-                problems.append(f"{doc_id}: damaged record: {exc}")
+            damaged = record_problems(doc_id, blob, minhash, facts)
+            if damaged:
+                problems.extend(damaged)
                 continue
             pairs, _ = self._stored(doc_id)
             pipe = self.r.pipeline(transaction=False)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta
+from .store import HOT_BUCKET, DocRecord, parse_meta, record_problems, top_votes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -21,7 +22,8 @@ CREATE TABLE IF NOT EXISTS docs (
     minhash BLOB NOT NULL,
     n_buckets INTEGER NOT NULL,
     first_bucket INTEGER NOT NULL,
-    last_bucket INTEGER NOT NULL
+    last_bucket INTEGER NOT NULL,
+    facts BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS buckets (
     key INTEGER NOT NULL,
@@ -48,6 +50,24 @@ KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
 ALL_HOT = ("INSERT OR IGNORE INTO hot SELECT key FROM buckets GROUP BY key "
            f"HAVING COUNT(*) > {HOT_BUCKET}")
 
+# `IndexStore.sentence_votes` over the temporary table of queried (key, new sentence)
+# pairs: shared buckets counted per (indexed sentence, new sentence), then, per new
+# sentence, every pair whose count is among the `per_sentence` highest (ties at the edge
+# included). Only those few are joined with `docs` for their ids (the join costs a random
+# page read each); Python breaks the ties by id as `store.rank_votes` does.
+VOTES = """
+WITH shared AS (
+    SELECT b.doc AS doc, b.sent AS sent, q.mine AS mine, COUNT(*) AS n
+    FROM temp.query q JOIN buckets b ON b.key = q.key
+    WHERE b.sent >= 0 AND b.doc != ? AND q.key NOT IN (SELECT key FROM hot)
+    GROUP BY b.doc, b.sent, q.mine HAVING COUNT(*) >= ?),
+ranked AS (
+    SELECT doc, sent, mine, n, RANK() OVER (PARTITION BY mine ORDER BY n DESC) AS rank
+    FROM shared)
+SELECT d.id, r.sent, r.mine, r.n FROM ranked r JOIN docs d ON d.rowid = r.doc
+WHERE r.rank <= ?
+"""
+
 
 class SqliteStore:
     """An index in a SQLite file."""
@@ -68,6 +88,10 @@ class SqliteStore:
             mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache
+            # Reads straight from the OS page cache (up to SQLite's 2 GB cap): a `check`
+            # process starts with an empty page cache, and copying every page it touches
+            # into it tripled the time of counting shared buckets.
+            self.db.execute("PRAGMA mmap_size = 2147418112")
             tables = {r[0] for r in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
@@ -136,9 +160,9 @@ class SqliteStore:
             (last,), = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM buckets")
             cur = self.db.execute(
                 "INSERT INTO docs (id, sha256, record, minhash, n_buckets, first_bucket, "
-                "last_bucket) VALUES (?,?,?,?,?,?,?)",
+                "last_bucket, facts) VALUES (?,?,?,?,?,?,?,?)",
                 (record.id, record.sha256, record.pack(), record.minhash, len(rows), last + 1,
-                 last + len(rows)))
+                 last + len(rows), record.pack_facts()))
             rowid = cur.lastrowid
             self.db.executemany("INSERT INTO buckets (rowid, key, doc, sent) VALUES (?,?,?,?)",
                                 ((last + 1 + i, k, rowid, sent)
@@ -205,6 +229,21 @@ class SqliteStore:
             out.extend(DocRecord.unpack(r, m) for r, m in rows)
         return sorted(out, key=lambda r: r.id)
 
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each sentence's stored facts of these documents."""
+        ids = sorted(set(doc_ids))
+        out = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            for doc_id, blob in self._read(f"SELECT id, facts FROM docs WHERE id IN "
+                                           f"({','.join('?' * len(chunk))})", chunk):
+                try:
+                    out[doc_id] = DocRecord.unpack_facts(blob)
+                except (zlib.error, ValueError):
+                    raise IndexStoreError(f"{self.path}: corrupt index (the facts of "
+                                          f"{doc_id})") from None
+        return out
+
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
@@ -225,6 +264,23 @@ class SqliteStore:
                 "SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
                 f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk))
         return out
+
+    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
+                       min_shared: int = 1, exclude: str = ""
+                       ) -> list[tuple[str, int, int, int]]:
+        """The indexed sentences sharing most buckets with each new sentence (see
+        `IndexStore.sentence_votes`), counted inside SQLite: only the best pairs come back
+        to Python, not every bucket entry."""
+        self._key_index()
+        skip = self._read("SELECT rowid FROM docs WHERE id = ?", (exclude,))
+        try:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS query (key INTEGER, mine INTEGER)")
+            self.db.execute("DELETE FROM temp.query")
+            self.db.executemany("INSERT INTO temp.query VALUES (?, ?)", sorted(set(queries)))
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{self.path}: cannot query the index ({exc})") from None
+        rows = self._read(VOTES, (skip[0][0] if skip else 0, min_shared, per_sentence))
+        return top_votes(rows, per_sentence)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -266,11 +322,9 @@ class SqliteStore:
                 "BETWEEN d.first_bucket AND d.last_bucket AND b.doc = d.rowid) FROM docs d"):
             if expected != found:
                 problems.append(f"{doc_id}: {found} of {expected} bucket entries stored")
-        for (blob, minhash) in self._read("SELECT record, minhash FROM docs"):
-            try:
-                DocRecord.unpack(blob, minhash)
-            except Exception as exc:  # any decoding failure means a damaged record
-                problems.append(f"damaged document record: {exc}")
+        for doc_id, blob, minhash, facts in self._read(
+                "SELECT id, record, minhash, facts FROM docs"):
+            problems.extend(record_problems(doc_id, blob, minhash, facts))
         return problems
 
     def close(self) -> None:
