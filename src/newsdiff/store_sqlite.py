@@ -88,10 +88,12 @@ class SqliteStore:
             mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache
-            # Reads straight from the OS page cache (up to SQLite's 2 GB cap): a `check`
-            # process starts with an empty page cache, and copying every page it touches
-            # into it tripled the time of counting shared buckets.
-            self.db.execute("PRAGMA mmap_size = 2147418112")
+            if not create:
+                # Reads straight from the OS page cache (up to SQLite's 2 GB cap): a `check`
+                # process starts with an empty page cache, and copying every page it
+                # touches into it tripled the time of counting shared buckets. Not for
+                # builds: every page a build touches would count as its memory.
+                self.db.execute("PRAGMA mmap_size = 2147418112")
             tables = {r[0] for r in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
