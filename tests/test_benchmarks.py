@@ -45,3 +45,15 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     check_rows = [line.split() for line in lines[2:] if line.strip().startswith("200 ")]
     assert [r[1] for r in check_rows] == ["sqlite"] + (["redis"] if redis else [])
     assert all(len(r) == 8 and float(r[5]) > 0 for r in check_rows)
+
+
+def test_stage_timings_smoke_run_names_every_stage() -> None:
+    seeds = BENCH.parent / "seeds"
+    proc = subprocess.run([sys.executable, str(BENCH / "stages.py"), str(seeds), "--workers",
+                           "1"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    print(proc.stdout)
+    stages = [line.split("  ")[0].strip() for line in proc.stdout.splitlines()[1:]]
+    assert stages == ["read", "analysis", "near-duplicates", "recurring statements", "threads",
+                      "divergences", "JSON", "report pages", "total"]
+    assert "5 articles" in proc.stdout and "11 passages" in proc.stdout

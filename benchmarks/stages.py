@@ -1,0 +1,101 @@
+"""Where `newsdiff compare` spends its time: wall and CPU seconds of each pipeline stage.
+
+Runs the stages that ``compare.compare_documents`` and ``cli.write_report`` chain (reading
+and analysis, near-duplicates, recurring statements, threads, divergences, JSON, report
+pages) one after the other on a corpus folder, with the same settings and workers as
+``newsdiff compare``, and prints a line per stage with the size of what it produced. The
+report is rendered but not written (its pages are counted and measured in memory).
+
+Usage: python benchmarks/stages.py CORPUS_DIR [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from newsdiff import model, workers
+from newsdiff.compare import (
+    analyze,
+    clusters_of,
+    corpus_stopwords,
+    find_duplicates,
+    find_matches,
+    newsdiff_version,
+    without_stopwords,
+)
+from newsdiff.config import load_settings
+from newsdiff.corpus import read_corpus
+from newsdiff.divergence import find_divergences
+from newsdiff.report import render
+from newsdiff.threads import build_threads, doc_order_key
+
+
+def timed(rows: list[tuple[str, float, float, str]], name: str, func: Callable[[], Any],
+          size: Callable[[Any], str]) -> Any:
+    """Run one stage, record its wall and CPU seconds (this process and its workers)."""
+    wall, cpu = time.perf_counter(), _cpu()
+    result = func()
+    rows.append((name, time.perf_counter() - wall, _cpu() - cpu, size(result)))
+    print(f"{name:<22} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f}  {rows[-1][3]}", flush=True)
+    return result
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """Command line entry: time each stage on one corpus and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes for the heavy stages (default: the settings')")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    overrides = {"workers": args.workers} if args.workers is not None else {}
+    settings = load_settings(overrides=overrides)
+    n_workers = workers.worker_count(settings.workers)
+    rows: list[tuple[str, float, float, str]] = []
+    print(f"{'stage':<22} {'wall s':>8} {'cpu s':>8}  output ({n_workers} worker(s))")
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    raws, _ = timed(rows, "read", lambda: read_corpus([args.corpus], max_bytes, None, False),
+                    lambda r: f"{len(r[0])} articles")
+    items = timed(rows, "analysis", lambda: sorted(analyze(raws, settings),
+                                                     key=lambda a: doc_order_key(a.doc)),
+                  lambda r: f"{sum(len(a.doc.sentences) for a in r)} sentences")
+    docs = {a.doc.id: a.doc for a in items}
+    duplicates = timed(rows, "near-duplicates", lambda: find_duplicates(items, settings),
+                       lambda r: f"{len(r)} pairs")
+    matches = timed(rows, "recurring statements", lambda: find_matches(
+        without_stopwords(items, corpus_stopwords(items, settings)), settings),
+        lambda r: f"{len(r)} passages")
+    threads = timed(rows, "threads", lambda: build_threads(matches, docs),
+                    lambda r: f"{len(r)} threads")
+    divergences = timed(rows, "divergences", lambda: find_divergences(
+        matches, threads, docs, n_workers), lambda r: f"{len(r)} divergences")
+    order = {a.doc.id: k for k, a in enumerate(items)}
+    comparison = model.Comparison(
+        settings=settings.as_dict(), documents=tuple(a.doc for a in items),
+        duplicates=tuple(duplicates), clusters=tuple(clusters_of(duplicates, order)),
+        matches=tuple(matches), threads=tuple(threads), divergences=tuple(divergences),
+        version=newsdiff_version())
+    timed(rows, "JSON", lambda: model.dumps(comparison),
+          lambda r: f"{len(r.encode('utf-8')) / 1e6:.1f} MB")
+    timed(rows, "report pages", lambda: render(comparison, n_workers),
+          lambda r: f"{len(r)} files, "
+                    f"{sum(len(v.encode('utf-8')) for v in r.values()) / 1e6:.1f} MB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"{'total':<22} {sum(r[1] for r in rows):>8.1f} {sum(r[2] for r in rows):>8.1f}"
+          f"  peak RSS {peak} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
