@@ -68,6 +68,15 @@ class DocRecord:
         return tuple(json.loads(zlib.decompress(blob).decode("utf-8")))
 
 
+def stored_facts(doc_id: str, blob: bytes, where: str) -> tuple[str, ...]:
+    """`DocRecord.unpack_facts`, with damaged bytes as an IndexStoreError naming the
+    document (`where`: the index)."""
+    try:
+        return DocRecord.unpack_facts(blob)
+    except (zlib.error, ValueError):
+        raise IndexStoreError(f"{where}: corrupt index (the facts of {doc_id})") from None
+
+
 class IndexStore(Protocol):
     """What every backend offers."""
 

@@ -11,13 +11,19 @@ from __future__ import annotations
 import json
 import re
 import struct
-import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta, rank_votes, record_problems
+from .store import (
+    HOT_BUCKET,
+    DocRecord,
+    parse_meta,
+    rank_votes,
+    record_problems,
+    stored_facts,
+)
 
 SEP = "\x1f"
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -147,16 +153,9 @@ class RedisStore:
         pipe = self.r.pipeline(transaction=False)
         for doc_id in ids:
             pipe.hget(self._k("doc", doc_id), "facts")
-        out = {}
-        for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True):
-            if blob is None:
-                continue
-            try:
-                out[doc_id] = DocRecord.unpack_facts(blob)
-            except (zlib.error, ValueError):
-                raise IndexStoreError(f"{self.url}: corrupt index (the facts of "
-                                      f"{doc_id})") from None
-        return out
+        return {doc_id: stored_facts(doc_id, blob, self.url)
+                for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True)
+                if blob is not None}
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:

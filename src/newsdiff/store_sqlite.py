@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexStoreError
-from .store import HOT_BUCKET, DocRecord, parse_meta, record_problems, top_votes
+from .store import (
+    HOT_BUCKET,
+    DocRecord,
+    parse_meta,
+    record_problems,
+    stored_facts,
+    top_votes,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -239,11 +245,7 @@ class SqliteStore:
             chunk = ids[k:k + 500]
             for doc_id, blob in self._read(f"SELECT id, facts FROM docs WHERE id IN "
                                            f"({','.join('?' * len(chunk))})", chunk):
-                try:
-                    out[doc_id] = DocRecord.unpack_facts(blob)
-                except (zlib.error, ValueError):
-                    raise IndexStoreError(f"{self.path}: corrupt index (the facts of "
-                                          f"{doc_id})") from None
+                out[doc_id] = stored_facts(doc_id, blob, str(self.path))
         return out
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
