@@ -948,6 +948,7 @@ def facts_from_json(text: str) -> list[Fact]:
             for d in json.loads(text)]
 
 
+@lru_cache(maxsize=1)
 def rules_signature() -> str:
     """A digest of the code that finds facts (this module and the words it counts in): an
     index that stores facts found by other rules must be rebuilt, not trusted."""
