@@ -12,16 +12,19 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from newsdiff.cli import cli
 from newsdiff.config import Settings
+from newsdiff.compare import analyze
+from newsdiff.corpus import read_corpus
 from newsdiff.index import build_index
-from newsdiff.store import FORMAT, open_store
+from newsdiff.signatures import shingle_hashes
+from newsdiff.store import FORMAT, DocRecord, open_store, pack_facts
 
 from conftest import SEEDS, seed_text
 
@@ -151,14 +154,39 @@ def test_check_compares_with_the_facts_the_index_stored(tmp_path: Path) -> None:
     store.close()
 
 
+def test_records_keep_text_spans_and_shingles_byte_for_byte(tmp_path: Path) -> None:
+    settings = Settings()
+    store = open_store(f"sqlite:///{tmp_path / 'index.sqlite'}", create=True)
+    build_index(SEEDS, store, settings)
+    raws, _ = read_corpus([SEEDS], 1 << 24)
+    (item,) = [a for a in analyze(raws, settings) if a.doc.id.startswith("003")]
+    (seed,) = [raw for raw in raws if raw.id == item.doc.id]
+    (rec,) = store.get([seed.id])
+    assert rec.text == seed.text  # curly quotes and dashes included
+    assert rec.sentences == tuple((s.start, s.end) for s in item.doc.sentences)
+    assert rec.boilerplate == tuple((b.span.start, b.span.end, b.reason)
+                                    for b in item.doc.boilerplate)
+    assert np.array_equal(np.frombuffer(rec.shingles, dtype="<u4"),
+                          shingle_hashes(item.body_norms, settings.shingle_size))
+    facts = store.facts([seed.id])[seed.id]
+    assert len(facts) == len(rec.sentences) and any(f != "[]" for f in facts)
+    blob = rec.pack()
+    assert DocRecord.unpack(blob, rec.minhash) == rec
+    for damaged in (blob[:-1], blob + b"x", b"NDR4", b"zlib?" + blob[5:]):
+        with pytest.raises(ValueError):
+            DocRecord.unpack(damaged, rec.minhash)
+    assert DocRecord.unpack_facts(pack_facts([])) == ()
+    store.close()
+
+
 def test_verify_names_a_document_whose_stored_facts_are_damaged(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     assert run("index", "build", str(corpus)).exit_code == 0
     db = sqlite3.connect(corpus / ".newsdiff" / "index.sqlite")
-    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"not zlib",
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"NDF4 damaged",
                                                         "004_ca3b18b3347b43dc.txt"))
-    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (zlib.compress(b'["[]"]'),
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (pack_facts(["[]"]),
                                                         "003_c7b829f5c48603c9.txt"))
     db.commit()
     db.close()

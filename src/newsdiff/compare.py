@@ -417,8 +417,9 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
                            settings, progress)
     threads = build_threads(matches, docs)
+    tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}
     divergences = find_divergences(matches, threads, docs,
-                                   workers.worker_count(settings.workers))
+                                   workers.worker_count(settings.workers), known_words=tokens)
     return Comparison(
         settings=settings.as_dict(),
         documents=tuple(a.doc for a in items),

@@ -34,6 +34,7 @@ never decides one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,12 +88,24 @@ class Finding:
 class _Side:
     """One statement of a match: its document, sentence, facts and words."""
 
-    def __init__(self, doc: Document, sentence: Span, facts: Sequence[Fact]) -> None:
+    def __init__(self, doc: Document, sentence: Span, facts: Sequence[Fact],
+                 tokens: Sequence[Word] | None = None) -> None:
         self.doc = doc
         self.sentence = sentence
         self.facts = facts
-        self.words = words(doc.text, sentence.start, sentence.end)
+        self.words = words(doc.text, sentence.start, sentence.end) if tokens is None else tokens
         self.index_of = {w.start: i for i, w in enumerate(self.words)}
+        self._starts = [w.start for w in self.words]
+
+    def span(self, lo: int, hi: int) -> Sequence[Word]:
+        """The words of ``text[lo:hi]``, as `words` would find them: a slice of the
+        sentence's words when no word straddles either end (tokenised afresh otherwise)."""
+        ws = self.words
+        i, j = bisect_left(self._starts, lo), bisect_left(self._starts, hi)
+        if (self.sentence.start <= lo <= hi <= self.sentence.end
+                and not (i and ws[i - 1].end > lo) and not (j and ws[j - 1].end > hi)):
+            return ws[i:j]
+        return words(self.doc.text, lo, hi)
 
     def facts_in(self, kind: str, lo: int, hi: int) -> list[Fact]:
         """Facts of `kind` whose core lies inside ``[lo, hi)``."""
@@ -114,11 +127,13 @@ REORDERED_SCORE = 0.5  # below this, a rephrased match's word slots are not role
 
 def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
                      docs: Mapping[str, Document], workers: int = 1,
-                     known_facts: Mapping[tuple[str, int], list[Fact]] | None = None
+                     known_facts: Mapping[tuple[str, int], list[Fact]] | None = None,
+                     known_words: Mapping[tuple[str, int], Sequence[Word]] | None = None
                      ) -> list[Divergence]:
     """Comparable facts that differ between the two sides of each match (on `workers`
     forked processes when there are many). `known_facts`: the facts of (document,
-    sentence) pairs already found, such as those an index stores."""
+    sentence) pairs already found, such as those an index stores; `known_words`: the
+    words of (document, sentence) pairs already tokenised."""
     global _STATE
     thread_of = {mid: t.id for t in threads for mid in t.matches}
     todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs)]
@@ -127,13 +142,14 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
                                 + [(m.b.doc, m.b_sentence) for _, m in todo]))
     # by document, so that what facts.py keeps of one document's text is reused
     keys = sorted(key for key in needed if key not in known)
-    _STATE = (docs, keys, todo, {}, {})
+    tokens = known_words or {}
+    _STATE = (docs, keys, todo, {}, {}, tokens)
     try:
         facts = {key: f for part in par.parallel_map(_facts_chunk, par.chunked(len(keys), CHUNK),
                                                      workers) for key, f in part}
         facts.update((key, known[key]) for key in needed if key in known)
         aliases = fold_aliases(f for fs in facts.values() for f in fs)
-        _STATE = (docs, keys, todo, facts, aliases)
+        _STATE = (docs, keys, todo, facts, aliases, tokens)
         results = par.parallel_map(_compare_chunk, par.chunked(len(todo), CHUNK), workers)
     finally:
         _STATE = None
@@ -159,7 +175,7 @@ CHUNK = 2000  # sentences or matches a worker takes at a time
 
 
 def _facts_chunk(indexes: range) -> list[tuple[tuple[str, int], list[Fact]]]:
-    docs, keys, _, _, _ = _STATE  # type: ignore[misc]
+    docs, keys, _, _, _, _ = _STATE  # type: ignore[misc]
     out = []
     for i in indexes:
         doc_id, sent = keys[i]
@@ -170,13 +186,14 @@ def _facts_chunk(indexes: range) -> list[tuple[tuple[str, int], list[Fact]]]:
 
 
 def _compare_chunk(indexes: range) -> list[tuple[int, list[Finding]]]:
-    docs, _, todo, facts, aliases = _STATE  # type: ignore[misc]
+    docs, _, todo, facts, aliases, tokens = _STATE  # type: ignore[misc]
     sides: dict[tuple[str, int], _Side] = {}
 
     def side(doc_id: str, sent: int) -> _Side:
         if (doc_id, sent) not in sides:
             doc = docs[doc_id]
-            sides[(doc_id, sent)] = _Side(doc, doc.sentences[sent], facts[(doc_id, sent)])
+            sides[(doc_id, sent)] = _Side(doc, doc.sentences[sent], facts[(doc_id, sent)],
+                                          tokens.get((doc_id, sent)))
         return sides[(doc_id, sent)]
 
     out = []
@@ -286,8 +303,8 @@ def _unit_anchored(op: EditOp, ops: Sequence[EditOp], a: _Side, b: _Side) -> lis
     while the numbers themselves are not (those are compared by the caller)."""
     if op.op != "equal":
         return []
-    wa = words(a.doc.text, op.a_start, op.a_end)
-    wb = words(b.doc.text, op.b_start, op.b_end)
+    wa = a.span(op.a_start, op.a_end)
+    wb = b.span(op.b_start, op.b_end)
     if len(wa) != len(wb):
         return []
     to_b = {x.end: y.end for x, y in zip(wa, wb, strict=True)}
@@ -358,8 +375,8 @@ def _number_norm(f: Fact) -> str:
 
 def _mapped(op: EditOp, a: _Side, b: _Side, kind: str) -> list[tuple[Fact, Fact]]:
     """Pairs of facts of `kind` whose cores start at the same word of an equal block."""
-    wa = words(a.doc.text, op.a_start, op.a_end)
-    wb = words(b.doc.text, op.b_start, op.b_end)
+    wa = a.span(op.a_start, op.a_end)
+    wb = b.span(op.b_start, op.b_end)
     if len(wa) != len(wb):
         return []
     pos_b = {wa[i].start: wb[i].start for i in range(len(wa))}
@@ -409,7 +426,7 @@ def _dates(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
 
 def _extra_content(side: _Side, lo: int, hi: int, fact: Fact) -> list[str]:
     """Content words of ``[lo, hi)`` outside `fact`'s span (other than function words)."""
-    return [w.norm for w in words(side.doc.text, lo, hi)
+    return [w.norm for w in side.span(lo, hi)
             if not (fact.start <= w.start < fact.end) and w.norm not in FUNCTION_WORDS]
 
 
@@ -481,7 +498,7 @@ def _inside(lo: int, hi: int, fact: Fact) -> bool:
 
 def _covers(lo: int, hi: int, fact: Fact, side: _Side) -> bool:
     """True when the changed words are the name itself (plus function words)."""
-    outside = [w for w in words(side.doc.text, lo, hi)
+    outside = [w for w in side.span(lo, hi)
                if not (fact.start <= w.start < fact.end) and w.norm not in FUNCTION_WORDS]
     return not outside
 
@@ -501,15 +518,15 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
     for op in ops:
         if op.op != "equal":
             continue
-        wa = words(a.doc.text, op.a_start, op.a_end)
-        wb = words(b.doc.text, op.b_start, op.b_end)
+        wa = a.span(op.a_start, op.a_end)
+        wb = b.span(op.b_start, op.b_end)
         if len(wa) == len(wb):
             pairs += zip(wa, wb, strict=True)
     for op in ops:
         if op.op != "equal":
             continue
-        wa = words(a.doc.text, op.a_start, op.a_end)
-        wb = words(b.doc.text, op.b_start, op.b_end)
+        wa = a.span(op.a_start, op.a_end)
+        wb = b.span(op.b_start, op.b_end)
         if len(wa) != len(wb):
             continue
         for x, y in zip(wa, wb, strict=True):
@@ -668,11 +685,11 @@ def support(ops: Sequence[EditOp], a: _Side, b: _Side) -> float:
     passage, low for two statements that share a few words across long detours)."""
     if not ops:
         return 0.0
-    shared = sum(1 for o in ops if o.op == "equal" for w in words(o.a_text)
+    shared = sum(1 for o in ops if o.op == "equal" for w in a.span(o.a_start, o.a_end)
                  if w.norm not in FUNCTION_WORDS)
 
     def content(side: _Side, lo: int, hi: int) -> int:
-        return sum(1 for w in words(side.doc.text, lo, hi) if w.norm not in FUNCTION_WORDS) or 1
+        return sum(1 for w in side.span(lo, hi) if w.norm not in FUNCTION_WORDS) or 1
     ca = content(a, ops[0].a_start, ops[-1].a_end)
     cb = content(b, ops[0].b_start, ops[-1].b_end)
     return min(1.0, (shared / ca * shared / cb) ** 0.5)

@@ -379,7 +379,11 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     stored = store.facts({m.a.doc for m in matches})
     stored_facts = {(m.a.doc, m.a_sentence): facts_from_json(stored[m.a.doc][m.a_sentence])
                     for m in matches if m.a_sentence < len(stored.get(m.a.doc, ()))}
-    divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts))
+    tokens = {**{(m.a.doc, m.a_sentence): theirs_words[(m.a.doc, m.a_sentence)]
+                 for m in matches},
+              **{(raw.id, k): ws for k, ws in enumerate(item.sentence_words)}}
+    divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts,
+                                         known_words=tokens))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)
 

@@ -23,6 +23,7 @@ from .store import (
     rank_votes,
     record_problems,
     stored_facts,
+    stored_record,
 )
 
 SEP = "\x1f"
@@ -144,7 +145,7 @@ class RedisStore:
         out = []
         for blob, minhash in self._call(pipe.execute):
             if blob is not None:
-                out.append(DocRecord.unpack(blob, minhash))
+                out.append(stored_record(blob, minhash, self.url))
         return out
 
     def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:

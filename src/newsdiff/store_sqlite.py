@@ -15,6 +15,7 @@ from .store import (
     parse_meta,
     record_problems,
     stored_facts,
+    stored_record,
     top_votes,
 )
 
@@ -234,7 +235,7 @@ class SqliteStore:
             chunk = ids[k:k + 500]
             rows = self._read(f"SELECT record, minhash FROM docs WHERE id IN "
                               f"({','.join('?' * len(chunk))})", chunk)
-            out.extend(DocRecord.unpack(r, m) for r, m in rows)
+            out.extend(stored_record(r, m, str(self.path)) for r, m in rows)
         return sorted(out, key=lambda r: r.id)
 
     def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
