@@ -475,6 +475,77 @@ def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path:
     store.close()
 
 
+def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removals(
+        tmp_path: Path) -> None:
+    """A bulk build writes the key file; documents written one by one afterwards are
+    counted in SQLite, removed ones are not counted, and the next bulk build folds them all
+    into a new key file. At every step the votes equal the Python ranking of the table's
+    own entries."""
+    from newsdiff.index import _learned_repeats, ensure_compatible, index_document, sketch
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import rank_votes
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    # a lightly edited copy, sharing fewer buckets with the reprint than 002 itself
+    (corpus / "002-edited.txt").write_text(" ".join(
+        w if k % 7 else w.upper() + "x" for k, w in enumerate(seed_text("002").split(" "))),
+        encoding="utf-8")
+    path = tmp_path / "i.sqlite"
+    store = open_store(f"sqlite:///{path}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    bands = ensure_compatible(store, settings)
+    reprint = tmp_path / "reprint.txt"
+    reprint.write_text(seed_text("002").replace("70-minute", "90-minute"), encoding="utf-8")
+    raw = read_new_article(str(reprint), settings)
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
+               if s >= 0]
+    sentence_entries = ("SELECT COUNT(*) FROM buckets WHERE sent >= 0 AND key NOT IN "
+                        "(SELECT key FROM hot)")
+
+    def voters() -> set[str]:
+        entries = store.lookup([k for k, _ in queries], skip_hot=True)
+        for per_sentence, least in ((10, 2), (1, 1), (3, 3)):
+            assert store.sentence_votes(queries, per_sentence, least) == rank_votes(
+                entries, queries, per_sentence, least)
+        return {doc for doc, *_ in store.sentence_votes(queries, 10, 2)}
+
+    assert store.stats()["key_file_entries"] == store.db.execute(sentence_entries).fetchone()[0]
+    assert "002_7e4fc252ac36b584.txt" in voters()
+    store.remove("002_7e4fc252ac36b584.txt")  # in the key file: no longer counted, and
+    # the edited copy takes its place
+    found = voters()
+    assert "002_7e4fc252ac36b584.txt" not in found and "002-edited.txt" in found
+    index_document(raw, store, settings)  # after the key file: counted in SQLite
+    assert raw.id in voters()
+    for k in range(8):  # more new files than indexed ones: a bulk build, a new key file
+        (corpus / f"extra{k}.txt").write_text(
+            seed_text(f"00{k % 5}").replace(" the ", f" the {k} ", 3), encoding="utf-8")
+    build_index(corpus, store, settings)  # 002 indexed again, the reprint (not in the
+    # corpus folder) removed
+    assert store.stats()["key_file_entries"] == store.db.execute(sentence_entries).fetchone()[0]
+    found = voters()
+    assert "002_7e4fc252ac36b584.txt" in found and raw.id not in found
+    assert store.verify() == []
+    # a key file other than the one listed (a build killed before listing it) is not used
+    from newsdiff import keyfile
+
+    listed = path.with_name("i.sqlite.keys")
+    token = keyfile.read(listed).token
+    store.db.execute("UPDATE meta SET value = json_set(value, '$.token', 'other') "
+                     "WHERE name = 'keyfile'")
+    assert "002_7e4fc252ac36b584.txt" in voters() and store.verify() == []
+    store.db.execute("UPDATE meta SET value = json_set(value, '$.token', ?) "
+                     "WHERE name = 'keyfile'", (token,))
+    listed.write_bytes(listed.read_bytes()[:-4])  # damaged: counted in SQLite, reported
+    assert "002_7e4fc252ac36b584.txt" in voters()
+    assert store.verify() == [f"{listed}: damaged key file: truncated key file "
+                              "(rebuild the index)"]
+    store.close()
+
+
 def test_pre_commit_hook_is_declared() -> None:
     import yaml
 

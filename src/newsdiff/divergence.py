@@ -96,6 +96,9 @@ class _Side:
         self.words = words(doc.text, sentence.start, sentence.end) if tokens is None else tokens
         self.index_of = {w.start: i for i, w in enumerate(self.words)}
         self._starts = [w.start for w in self.words]
+        # negations, then negative stances ("refused to"): what `_negator_of` looks for
+        self.negators = [f for f in facts if f.kind == "negation"] + [
+            f for f in facts if f.kind == "stance" and f.polarity < 0]
 
     def span(self, lo: int, hi: int) -> Sequence[Word]:
         """The words of ``text[lo:hi]``, as `words` would find them: a slice of the
@@ -513,6 +516,8 @@ def _polarity(match: Match, ops: Sequence[EditOp], a: _Side, b: _Side) -> list[F
     """Shared (aligned) words negated on one side only, the negator looked for in the
     whole sentence: a passage often starts just after "will not"."""
     out: list[Finding] = []
+    if not a.negators and not b.negators:
+        return out  # no negator on either side to scope over a shared word
     done: set[int] = set()
     pairs: list[tuple[Word, Word]] = []
     for op in ops:
@@ -793,8 +798,9 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
     idx = side.index_of.get(word.start)
     if idx is None:
         return None
-    negs = [f for f in side.facts if f.kind == "negation"] + [
-        f for f in side.facts if f.kind == "stance" and f.polarity < 0]
+    negs = side.negators
+    if not negs:
+        return None
     j = idx - 1
     steps = 0
     while j >= 0 and steps < 5:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from . import keyfile
 from .errors import IndexStoreError
 from .store import (
     HOT_BUCKET,
@@ -22,7 +26,7 @@ from .store import (
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
-    rowid INTEGER PRIMARY KEY,
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     sha256 TEXT NOT NULL,
     record BLOB NOT NULL,
@@ -44,6 +48,7 @@ CREATE TABLE IF NOT EXISTS furniture (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS furniture_doc ON furniture (doc);
 CREATE TABLE IF NOT EXISTS hot (key INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS stale (rowid INTEGER PRIMARY KEY);
 """
 # Bucket rows are appended document by document (each document's rows are one rowid
 # range, recorded in `docs`), so writing a document dirties a few pages. Looking keys up
@@ -53,6 +58,8 @@ CREATE TABLE IF NOT EXISTS hot (key INTEGER PRIMARY KEY);
 # more than HOT_BUCKET entries, so that a query skips them without counting their rows;
 # a document's keys are counted as it is written (all keys at the end of a bulk build). A
 # key stays listed when documents are removed: it only means fewer stock-phrase hits.
+# Document rowids are never reused (AUTOINCREMENT): the key file names documents by rowid,
+# and `stale` lists the rowids removed since it was written, which it must not count.
 KEY_INDEX = "CREATE INDEX IF NOT EXISTS buckets_key ON buckets (key, doc, sent)"
 ALL_HOT = ("INSERT OR IGNORE INTO hot SELECT key FROM buckets GROUP BY key "
            f"HAVING COUNT(*) > {HOT_BUCKET}")
@@ -66,7 +73,7 @@ VOTES = """
 WITH shared AS (
     SELECT b.doc AS doc, b.sent AS sent, q.mine AS mine, COUNT(*) AS n
     FROM temp.query q JOIN buckets b ON b.key = q.key
-    WHERE b.sent >= 0 AND b.doc != ? AND q.key NOT IN (SELECT key FROM hot)
+    WHERE b.sent >= 0 AND b.doc != ? AND b.doc > ? AND q.key NOT IN (SELECT key FROM hot)
     GROUP BY b.doc, b.sent, q.mine HAVING COUNT(*) >= ?),
 ranked AS (
     SELECT doc, sent, mine, n, RANK() OVER (PARTITION BY mine ORDER BY n DESC) AS rank
@@ -74,6 +81,8 @@ ranked AS (
 SELECT d.id, r.sent, r.mine, r.n FROM ranked r JOIN docs d ON d.rowid = r.doc
 WHERE r.rank <= ?
 """
+CACHE_PAGES_KB = -262144  # 256 MB of page cache per connection
+MMAP_BYTES = 2147418112  # SQLite's cap
 
 
 class SqliteStore:
@@ -94,13 +103,13 @@ class SqliteStore:
             self.db.execute("PRAGMA busy_timeout = 30000")
             mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
             self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA cache_size = -262144")  # 256 MB of page cache
+            self.db.execute(f"PRAGMA cache_size = {CACHE_PAGES_KB}")
             if not create:
                 # Reads straight from the OS page cache (up to SQLite's 2 GB cap): a `check`
                 # process starts with an empty page cache, and copying every page it
                 # touches into it tripled the time of counting shared buckets. Not for
                 # builds: every page a build touches would count as its memory.
-                self.db.execute("PRAGMA mmap_size = 2147418112")
+                self.db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             tables = {r[0] for r in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
@@ -120,6 +129,8 @@ class SqliteStore:
             except sqlite3.DatabaseError as exc:
                 raise IndexStoreError(f"{path}: cannot create index: {exc}") from None
         self._bulk = False
+        self._keys: keyfile.KeyFile | None = None
+        self._pending: list[tuple[int, np.ndarray, np.ndarray]] | None = None
 
     def _write(self, action) -> Any:  # type: ignore[no-untyped-def]
         """Run `action` inside one immediate transaction."""
@@ -173,6 +184,10 @@ class SqliteStore:
                 (record.id, record.sha256, record.pack(), record.minhash, len(rows), last + 1,
                  last + len(rows), record.pack_facts()))
             rowid = cur.lastrowid
+            if self._pending is not None:
+                mine = [(k, sent) for k, sent in rows if sent >= 0]
+                self._pending.append((rowid, np.array([k for k, _ in mine], dtype=np.int64),
+                                      np.array([sent for _, sent in mine], dtype=np.int32)))
             self.db.executemany("INSERT INTO buckets (rowid, key, doc, sent) VALUES (?,?,?,?)",
                                 ((last + 1 + i, k, rowid, sent)
                                  for i, (k, sent) in enumerate(rows)))
@@ -198,6 +213,7 @@ class SqliteStore:
                             (first, last, rowid))
             self.db.execute("DELETE FROM furniture WHERE doc = ?", (rowid,))
             self.db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+            self.db.execute("INSERT OR IGNORE INTO stale (rowid) VALUES (?)", (rowid,))
 
     def remove(self, doc_id: str) -> None:
         """Remove one document and everything stored for it."""
@@ -209,8 +225,11 @@ class SqliteStore:
         self._bulk = active
         if active:
             self._write(lambda: self.db.execute("DROP INDEX IF EXISTS buckets_key"))
+            self._pending = []
         else:
             self._key_index()
+            if self._pending is not None:
+                self._write_keyfile()
 
     def _key_index(self) -> None:
         """Make sure bucket keys can be looked up and hot keys are listed (an interrupted
@@ -274,18 +293,141 @@ class SqliteStore:
                        min_shared: int = 1, exclude: str = ""
                        ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
-        `IndexStore.sentence_votes`), counted inside SQLite: only the best pairs come back
-        to Python, not every bucket entry."""
+        `IndexStore.sentence_votes`), counted in the key file (see `keyfile`) for the
+        documents it holds and inside SQLite for those written since: only the best pairs
+        come back, not every bucket entry."""
         self._key_index()
         skip = self._read("SELECT rowid FROM docs WHERE id = ?", (exclude,))
+        skip_row = skip[0][0] if skip else 0
+        rows = sorted(set(queries))
+        kf = self._keyfile()
+        if kf is None:
+            return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
+                             per_sentence)
+        hot = self._hot({k for k, _ in rows})
+        rows = [(k, m) for k, m in rows if k not in hot]
+        stale = [r[0] for r in self._read("SELECT rowid FROM stale")]
+        keys = np.fromiter((k for k, _ in rows), dtype=np.int64, count=len(rows))
+        mines = np.fromiter((m for _, m in rows), dtype=np.int64, count=len(rows))
+        try:
+            found = kf.votes(keys, mines, [skip_row, *stale], min_shared, per_sentence)
+        except (OverflowError, OSError, ValueError):
+            return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
+                             per_sentence)
+        ids = self._ids({doc for doc, _, _, _ in found})
+        out = [(ids[doc], sent, mine, n) for doc, sent, mine, n in found if doc in ids]
+        (newest,), = self._read("SELECT COALESCE(MAX(rowid), 0) FROM docs")
+        if newest > kf.watermark:  # documents written since the key file
+            out += self._sql_votes(rows, (skip_row, kf.watermark, min_shared, per_sentence))
+        return top_votes(out, per_sentence)
+
+    def _sql_votes(self, rows: Sequence[tuple[int, int]], params: tuple[int, int, int, int]
+                   ) -> list[tuple[str, int, int, int]]:
+        """The VOTES query over these (key, new sentence) rows."""
         try:
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS query (key INTEGER, mine INTEGER)")
             self.db.execute("DELETE FROM temp.query")
-            self.db.executemany("INSERT INTO temp.query VALUES (?, ?)", sorted(set(queries)))
+            self.db.executemany("INSERT INTO temp.query VALUES (?, ?)", rows)
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{self.path}: cannot query the index ({exc})") from None
-        rows = self._read(VOTES, (skip[0][0] if skip else 0, min_shared, per_sentence))
-        return top_votes(rows, per_sentence)
+        return self._read(VOTES, params)
+
+    def _hot(self, keys: Iterable[int]) -> set[int]:
+        """Those of these keys that are stock phrases (listed in `hot`)."""
+        keys = sorted(keys)
+        out: set[int] = set()
+        for k in range(0, len(keys), 500):
+            chunk = keys[k:k + 500]
+            out.update(r[0] for r in self._read(
+                f"SELECT key FROM hot WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def _ids(self, rowids: Iterable[int]) -> dict[int, str]:
+        """Document ids by rowid (rowids of removed documents left out)."""
+        rowids = sorted(rowids)
+        out: dict[int, str] = {}
+        for k in range(0, len(rowids), 500):
+            chunk = rowids[k:k + 500]
+            out.update(self._read(f"SELECT rowid, id FROM docs WHERE rowid IN "
+                                  f"({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    @property
+    def keyfile_path(self) -> Path:
+        """Where the key file of this index lives: beside it."""
+        return self.path.with_name(self.path.name + ".keys")
+
+    def _keyfile(self) -> keyfile.KeyFile | None:
+        """The key file the index lists, if it is there and is that one (a build killed
+        between writing it and listing it leaves another, which is not used)."""
+        rows = self._read("SELECT value FROM meta WHERE name = 'keyfile'")
+        if not rows:
+            return None
+        try:
+            token = json.loads(rows[0][0])["token"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if self._keys is None or self._keys.token != token:
+            try:
+                self._keys = keyfile.read(self.keyfile_path)
+            except (OSError, ValueError, KeyError, TypeError):
+                self._keys = None
+        return self._keys if self._keys is not None and self._keys.token == token else None
+
+    def _write_keyfile(self) -> None:
+        """A new key file for every document now indexed: the entries a bulk build
+        collected, the current key file's for the documents it holds, the table's for any
+        other (those written one by one since it)."""
+        pending, self._pending = self._pending or [], None
+        old = self._keyfile()
+        try:
+            self.db.execute("BEGIN")  # one view of which documents there are
+            live = np.array([r[0] for r in self.db.execute("SELECT rowid FROM docs")],
+                            dtype=np.int64)
+            removed = [r[0] for r in self.db.execute("SELECT rowid FROM stale")]
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{self.path}: corrupt index ({exc})") from None
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
+            (keys, np.full(len(keys), doc, dtype=np.int32), sents)
+            for doc, keys, sents in pending]
+        fresh = np.array([doc for doc, _, _ in pending], dtype=np.int64)
+        others = live[~np.isin(live, fresh)]
+        if old is not None:
+            held = others[others <= old.watermark]
+            keep = np.isin(old.docs, held)
+            parts.append((np.asarray(old.keys[keep]), np.asarray(old.docs[keep]),
+                          np.asarray(old.sents[keep])))
+            others = others[others > old.watermark]
+        for k in range(0, len(others), 500):
+            chunk = others[k:k + 500].tolist()
+            entries = np.array(self._read(
+                "SELECT key, doc, sent FROM buckets WHERE sent >= 0 AND doc IN "
+                f"({','.join('?' * len(chunk))})", chunk), dtype=np.int64).reshape(-1, 3)
+            parts.append((entries[:, 0], entries[:, 1].astype(np.int32),
+                          entries[:, 2].astype(np.int32)))
+        keys = np.concatenate([p[0] for p in parts] or [np.zeros(0, dtype=np.int64)])
+        docs = np.concatenate([p[1] for p in parts] or [np.zeros(0, dtype=np.int32)])
+        sents = np.concatenate([p[2] for p in parts] or [np.zeros(0, dtype=np.int32)])
+        hot = np.array([r[0] for r in self._read("SELECT key FROM hot")], dtype=np.int64)
+        keep = ~np.isin(keys, hot) & np.isin(docs, live)
+        token = secrets.token_hex(8)
+        newest = int(live.max(initial=0))
+        self._keys = None
+        try:
+            keyfile.write(self.keyfile_path, token, newest, len(live), keys[keep], docs[keep],
+                          sents[keep])
+        except OSError as exc:
+            raise IndexStoreError(f"{self.keyfile_path}: cannot write the key file: "
+                                  f"{exc.strerror or exc}") from None
+        listed = json.dumps({"token": token, "watermark": newest})
+
+        def action() -> None:
+            self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('keyfile', ?)",
+                            (listed,))
+            self.db.executemany("DELETE FROM stale WHERE rowid = ?", ((r,) for r in removed))
+
+        self._write(action)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -301,9 +443,11 @@ class SqliteStore:
         (docs,), = self._read("SELECT COUNT(*) FROM docs")
         (buckets,), = self._read("SELECT COUNT(*) FROM buckets")
         (furniture,), = self._read("SELECT COUNT(DISTINCT key) FROM furniture")
+        kf = self._keyfile()
         return {"backend": "sqlite", "path": str(self.path), "documents": docs,
                 "bucket_entries": buckets, "furniture_lines": furniture,
-                "bytes": self.path.stat().st_size if self.path.exists() else 0}
+                "bytes": self.path.stat().st_size if self.path.exists() else 0,
+                "key_file_entries": len(kf.keys) if kf is not None else 0}
 
     def verify(self) -> list[str]:
         """Problems found by a consistency check (empty when the index is sound)."""
@@ -318,6 +462,7 @@ class SqliteStore:
             self.read_meta()
         except IndexStoreError as exc:
             problems.append(str(exc))
+        problems.extend(self._keyfile_problems())
         orphans = self._read("SELECT COUNT(*) FROM buckets WHERE doc NOT IN "
                              "(SELECT rowid FROM docs)")[0][0]
         if orphans:
@@ -331,6 +476,26 @@ class SqliteStore:
                 "SELECT id, record, minhash, facts FROM docs"):
             problems.extend(record_problems(doc_id, blob, minhash, facts))
         return problems
+
+    def _keyfile_problems(self) -> list[str]:
+        """What is wrong with the key file the index lists (a missing or damaged file; one
+        a killed build left unlisted is not a problem: it is not used)."""
+        rows = self._read("SELECT value FROM meta WHERE name = 'keyfile'")
+        if not rows:
+            return []
+        try:
+            token = json.loads(rows[0][0])["token"]
+            found = keyfile.read(self.keyfile_path)
+        except OSError as exc:
+            return [f"{self.keyfile_path}: key file unreadable: {exc.strerror or exc} "
+                    "(rebuild the index)"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return [f"{self.keyfile_path}: damaged key file: {exc} (rebuild the index)"]
+        if found.token != token:
+            return []
+        if len(found.keys) > 1 and bool((np.diff(found.keys) < 0).any()):
+            return [f"{self.keyfile_path}: damaged key file: keys out of order"]
+        return []
 
     def close(self) -> None:
         """Release the connection."""

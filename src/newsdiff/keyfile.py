@@ -1,0 +1,135 @@
+"""A sorted, memory-mapped copy of an index's sentence bucket entries, beside its SQLite file.
+
+A check counts, for each of its ~1,200 (bucket key, new sentence) pairs, the indexed
+sentences in that bucket. In SQLite that is one B-tree seek per key and a GROUP BY over
+the rows found; over a sorted array of keys it is a binary search per key and one
+`numpy.unique`. The file holds the entries of the documents indexed when a bulk build
+ended (up to document rowid `watermark`, stock-phrase keys left out); documents written
+after it are counted in SQLite, so the file is never updated in place, only replaced.
+
+Layout (little-endian): MAGIC, a uint32 header length, the JSON header (token, watermark,
+documents, entries), padding to 8 bytes, then `entries` int64 keys (ascending), as many
+int32 document rowids and as many int32 sentence numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"NDK1"
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """An open key file: its header and its three arrays (memory-mapped)."""
+
+    token: str
+    watermark: int  # the highest document rowid whose entries it holds
+    documents: int  # how many documents it holds
+    keys: np.ndarray  # int64, ascending
+    docs: np.ndarray  # int32 document rowids
+    sents: np.ndarray  # int32 sentence numbers
+
+    def votes(self, keys: np.ndarray, mines: np.ndarray, skip: Sequence[int],
+              min_shared: int, per_sentence: int) -> list[tuple[int, int, int, int]]:
+        """(document rowid, sentence, new sentence, shared buckets) of the indexed sentences
+        sharing at least `min_shared` of the queried (key, new sentence) pairs, without
+        the documents `skip`, keeping per new sentence those whose count is among the
+        `per_sentence` highest (ties at the edge included, as SQL's RANK() does)."""
+        order = np.argsort(keys, kind="stable")
+        keys, mines = keys[order], mines[order]
+        lo = np.searchsorted(self.keys, keys, side="left")
+        hi = np.searchsorted(self.keys, keys, side="right")
+        lengths = hi - lo
+        total = int(lengths.sum())
+        if not total:
+            return []
+        # the rows lo[i]..hi[i] of every queried key, one after another
+        starts = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+        rows = starts + np.arange(total)
+        docs = np.asarray(self.docs[rows], dtype=np.int64)
+        sents = np.asarray(self.sents[rows], dtype=np.int64)
+        mine = np.repeat(mines.astype(np.int64), lengths)
+        keep = ~np.isin(docs, np.asarray(skip, dtype=np.int64))
+        docs, sents, mine = docs[keep], sents[keep], mine[keep]
+        if not len(docs):
+            return []
+        n_sent, n_mine = int(sents.max()) + 1, int(mine.max()) + 1
+        if int(docs.max()) + 1 >= (1 << 62) // (n_sent * n_mine):
+            raise OverflowError("too many sentences to count in one key")
+        codes, counts = np.unique((docs * n_sent + sents) * n_mine + mine, return_counts=True)
+        keep = counts >= min_shared
+        codes, counts = codes[keep], counts[keep]
+        if not len(codes):
+            return []
+        mine = codes % n_mine
+        # per new sentence, the count of its `per_sentence`-th best pair is the bar
+        order = np.lexsort((-counts, mine))
+        codes, counts, mine = codes[order], counts[order], mine[order]
+        first = np.flatnonzero(np.r_[True, mine[1:] != mine[:-1]])
+        size = np.diff(np.r_[first, len(mine)])
+        bar_at = first + np.minimum(size, per_sentence) - 1
+        keep = counts >= np.repeat(counts[bar_at], size)
+        codes, counts, mine = codes[keep], counts[keep], mine[keep]
+        pairs = codes // n_mine
+        return list(zip((pairs // n_sent).tolist(), (pairs % n_sent).tolist(), mine.tolist(),
+                        counts.tolist(), strict=True))
+
+
+def write(path: Path, token: str, watermark: int, documents: int, keys: np.ndarray,
+          docs: np.ndarray, sents: np.ndarray) -> None:
+    """Write a key file of these entries (in any order) to a temporary name, then rename
+    it into place."""
+    order = np.argsort(keys, kind="stable")
+    header = json.dumps({"token": token, "watermark": watermark, "documents": documents,
+                         "entries": len(keys)}, sort_keys=True).encode("utf-8")
+    head = MAGIC + struct.pack("<I", len(header)) + header
+    head += b"\0" * (-len(head) % 8)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(head)
+            for array, dtype in ((keys, "<i8"), (docs, "<i4"), (sents, "<i4")):
+                np.ascontiguousarray(array[order], dtype=dtype).tofile(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read(path: Path) -> KeyFile:
+    """The key file at `path`, memory-mapped.
+
+    Raises:
+        OSError: no such file, or it cannot be read.
+        ValueError: not a whole key file.
+    """
+    with open(path, "rb") as handle:
+        start = handle.read(8)
+        if len(start) < 8 or start[:4] != MAGIC:
+            raise ValueError("not a newsdiff key file")
+        (n_header,) = struct.unpack("<I", start[4:])
+        header = json.loads(handle.read(n_header))
+    at = 8 + n_header
+    at += -at % 8
+    n = int(header["entries"])
+    if os.path.getsize(path) != at + 16 * n:
+        raise ValueError("truncated key file")
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        return KeyFile(str(header["token"]), int(header["watermark"]),
+                       int(header["documents"]), empty, empty.astype(np.int32),
+                       empty.astype(np.int32))
+    keys = np.memmap(path, dtype="<i8", mode="r", offset=at, shape=(n,))
+    docs = np.memmap(path, dtype="<i4", mode="r", offset=at + 8 * n, shape=(n,))
+    sents = np.memmap(path, dtype="<i4", mode="r", offset=at + 12 * n, shape=(n,))
+    return KeyFile(str(header["token"]), int(header["watermark"]), int(header["documents"]),
+                   keys, docs, sents)
