@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsdiff.cli import cli
-from newsdiff.config import Settings
 from newsdiff.compare import analyze
+from newsdiff.config import Settings
 from newsdiff.corpus import read_corpus
 from newsdiff.index import build_index
 from newsdiff.signatures import shingle_hashes
