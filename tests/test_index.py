@@ -540,6 +540,8 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     store.db.execute("UPDATE meta SET value = json_set(value, '$.token', ?) "
                      "WHERE name = 'keyfile'", (token,))
     listed.write_bytes(listed.read_bytes()[:-4])  # damaged: counted in SQLite, reported
+    store.close()
+    store = open_store(f"sqlite:///{path}")
     assert "002_7e4fc252ac36b584.txt" in voters()
     assert store.verify() == [f"{listed}: damaged key file: truncated key file "
                               "(rebuild the index)"]

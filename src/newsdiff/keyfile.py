@@ -8,8 +8,11 @@ ended (up to document rowid `watermark`, stock-phrase keys left out); documents 
 after it are counted in SQLite, so the file is never updated in place, only replaced.
 
 Layout (little-endian): MAGIC, a uint32 header length, the JSON header (token, watermark,
-documents, entries), padding to 8 bytes, then `entries` int64 keys (ascending), as many
-int32 document rowids and as many int32 sentence numbers.
+documents, entries, run), padding to 8 bytes, then `entries` int64 keys (ascending), as
+many int32 document rowids, as many int32 sentence numbers, and every STRIDE-th key
+(int64), which a query searches first: a binary search over the whole array touches a
+page at each of its ~27 steps. No key holds more than `run` entries (the index's
+stock-phrase limit), so a key's entries are found in one short window after its first.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 MAGIC = b"NDK1"
+STRIDE = 64
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,21 @@ class KeyFile:
     keys: np.ndarray  # int64, ascending
     docs: np.ndarray  # int32 document rowids
     sents: np.ndarray  # int32 sentence numbers
+    sample: np.ndarray  # keys[::STRIDE]
+    run: int  # the most entries one key has
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first row, number of rows) of each of these keys (ascending)."""
+        n = len(self.keys)
+        block = np.maximum(np.searchsorted(self.sample, keys, side="left") - 1, 0)
+        # the first row of a key lies in the STRIDE rows after its block's sampled key
+        window = np.minimum(block[:, None] * STRIDE + np.arange(STRIDE + 1), n - 1)
+        lo = block * STRIDE + (self.keys[window] < keys[:, None]).sum(axis=1)
+        lo = np.minimum(lo, n)
+        width = self.run + 1
+        window = np.minimum(lo[:, None] + np.arange(width), n - 1)
+        equal = (self.keys[window] == keys[:, None]) & (lo[:, None] + np.arange(width) < n)
+        return lo, equal.sum(axis=1)
 
     def votes(self, keys: np.ndarray, mines: np.ndarray, skip: Sequence[int],
               min_shared: int, per_sentence: int) -> list[tuple[int, int, int, int]]:
@@ -43,11 +62,11 @@ class KeyFile:
         sharing at least `min_shared` of the queried (key, new sentence) pairs, without
         the documents `skip`, keeping per new sentence those whose count is among the
         `per_sentence` highest (ties at the edge included, as SQL's RANK() does)."""
+        if not len(self.keys) or not len(keys):
+            return []
         order = np.argsort(keys, kind="stable")
         keys, mines = keys[order], mines[order]
-        lo = np.searchsorted(self.keys, keys, side="left")
-        hi = np.searchsorted(self.keys, keys, side="right")
-        lengths = hi - lo
+        lo, lengths = self.find(keys)
         total = int(lengths.sum())
         if not total:
             return []
@@ -85,19 +104,25 @@ class KeyFile:
 
 def write(path: Path, token: str, watermark: int, documents: int, keys: np.ndarray,
           docs: np.ndarray, sents: np.ndarray) -> None:
-    """Write a key file of these entries (in any order) to a temporary name, then rename
+    """Write a key file of these entries (sorted by key) to a temporary name, then rename
     it into place."""
-    order = np.argsort(keys, kind="stable")
+    if len(keys) > 1 and bool((keys[1:] < keys[:-1]).any()):
+        raise ValueError("key file entries must be sorted by key")
+    run = 0
+    if len(keys):
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        run = int(np.diff(np.r_[starts, len(keys)]).max())
     header = json.dumps({"token": token, "watermark": watermark, "documents": documents,
-                         "entries": len(keys)}, sort_keys=True).encode("utf-8")
+                         "entries": len(keys), "run": run}, sort_keys=True).encode("utf-8")
     head = MAGIC + struct.pack("<I", len(header)) + header
     head += b"\0" * (-len(head) % 8)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as out:
             out.write(head)
-            for array, dtype in ((keys, "<i8"), (docs, "<i4"), (sents, "<i4")):
-                np.ascontiguousarray(array[order], dtype=dtype).tofile(out)
+            for array, dtype in ((keys, "<i8"), (docs, "<i4"), (sents, "<i4"),
+                                 (keys[::STRIDE], "<i8")):
+                np.ascontiguousarray(array, dtype=dtype).tofile(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -121,15 +146,18 @@ def read(path: Path) -> KeyFile:
     at = 8 + n_header
     at += -at % 8
     n = int(header["entries"])
-    if os.path.getsize(path) != at + 16 * n:
+    n_sample = -(-n // STRIDE)
+    if os.path.getsize(path) != at + 16 * n + 8 * n_sample:
         raise ValueError("truncated key file")
+    token, watermark, documents = (str(header["token"]), int(header["watermark"]),
+                                   int(header["documents"]))
     if not n:
         empty = np.zeros(0, dtype=np.int64)
-        return KeyFile(str(header["token"]), int(header["watermark"]),
-                       int(header["documents"]), empty, empty.astype(np.int32),
-                       empty.astype(np.int32))
+        return KeyFile(token, watermark, documents, empty, empty.astype(np.int32),
+                       empty.astype(np.int32), empty, 0)
     keys = np.memmap(path, dtype="<i8", mode="r", offset=at, shape=(n,))
     docs = np.memmap(path, dtype="<i4", mode="r", offset=at + 8 * n, shape=(n,))
     sents = np.memmap(path, dtype="<i4", mode="r", offset=at + 12 * n, shape=(n,))
-    return KeyFile(str(header["token"]), int(header["watermark"]), int(header["documents"]),
-                   keys, docs, sents)
+    sample = np.memmap(path, dtype="<i8", mode="r", offset=at + 16 * n, shape=(n_sample,))
+    return KeyFile(token, watermark, documents, keys, docs, sents, sample,
+                   int(header["run"]))

@@ -85,6 +85,15 @@ CACHE_PAGES_KB = -262144  # 256 MB of page cache per connection
 MMAP_BYTES = 2147418112  # SQLite's cap
 
 
+def _member(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of `values`, whether it is in the sorted array `ordered` (a binary search
+    each: no sort of `values`, which may be a hundred million bucket entries)."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
+
+
 class SqliteStore:
     """An index in a SQLite file."""
 
@@ -382,8 +391,8 @@ class SqliteStore:
         old = self._keyfile()
         try:
             self.db.execute("BEGIN")  # one view of which documents there are
-            live = np.array([r[0] for r in self.db.execute("SELECT rowid FROM docs")],
-                            dtype=np.int64)
+            live = np.array([r[0] for r in self.db.execute(
+                "SELECT rowid FROM docs ORDER BY rowid")], dtype=np.int64)
             removed = [r[0] for r in self.db.execute("SELECT rowid FROM stale")]
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
@@ -395,7 +404,7 @@ class SqliteStore:
         others = live[~np.isin(live, fresh)]
         if old is not None:
             held = others[others <= old.watermark]
-            keep = np.isin(old.docs, held)
+            keep = _member(held, old.docs)
             parts.append((np.asarray(old.keys[keep]), np.asarray(old.docs[keep]),
                           np.asarray(old.sents[keep])))
             others = others[others > old.watermark]
@@ -409,8 +418,10 @@ class SqliteStore:
         keys = np.concatenate([p[0] for p in parts] or [np.zeros(0, dtype=np.int64)])
         docs = np.concatenate([p[1] for p in parts] or [np.zeros(0, dtype=np.int32)])
         sents = np.concatenate([p[2] for p in parts] or [np.zeros(0, dtype=np.int32)])
-        hot = np.array([r[0] for r in self._read("SELECT key FROM hot")], dtype=np.int64)
-        keep = ~np.isin(keys, hot) & np.isin(docs, live)
+        order = np.argsort(keys, kind="stable")
+        keys, docs, sents = keys[order], docs[order], sents[order]
+        hot = np.array(sorted(r[0] for r in self._read("SELECT key FROM hot")), dtype=np.int64)
+        keep = ~_member(hot, keys) & _member(live, docs)
         token = secrets.token_hex(8)
         newest = int(live.max(initial=0))
         self._keys = None
