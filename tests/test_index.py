@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from newsdiff.cli import cli
 from newsdiff.compare import analyze
 from newsdiff.config import Settings
-from newsdiff.corpus import read_corpus
+from newsdiff.corpus import read_corpus, text_article
 from newsdiff.index import build_index
 from newsdiff.signatures import shingle_hashes
 from newsdiff.store import FORMAT, DocRecord, open_store, pack_facts
@@ -520,6 +520,14 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     assert "002_7e4fc252ac36b584.txt" not in found and "002-edited.txt" in found
     index_document(raw, store, settings)  # after the key file: counted in SQLite
     assert raw.id in voters()
+    # a sentence of 002 repeated in 70 articles added one by one: its window buckets become
+    # stock phrases, which the key file still holds and a check must now leave out
+    stock = seed_text("002")[item.doc.sentences[3].start:item.doc.sentences[3].end]
+    for k in range(70):
+        index_document(text_article(f"stock{k}.txt", f"{stock}\n\nBulletin {k}.\n"), store,
+                       settings)
+    assert store.db.execute("SELECT value FROM meta WHERE name = 'hot_version'").fetchone()
+    assert "002_7e4fc252ac36b584.txt" not in voters()  # removed above; the counts agree
     for k in range(8):  # more new files than indexed ones: a bulk build, a new key file
         (corpus / f"extra{k}.txt").write_text(
             seed_text(f"00{k % 5}").replace(" the ", f" the {k} ", 3), encoding="utf-8")

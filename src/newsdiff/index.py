@@ -257,8 +257,8 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         store.remove(doc_id)
         report.removed.append(doc_id)
     learned: Counter[str] = Counter()
-    # Adding more documents than the index holds: a bulk load (see IndexStore.bulk).
-    bulk = len(raws) > len(stored)
+    # Adding more documents than the index still holds: a bulk load (see IndexStore.bulk).
+    bulk = len(raws) > len(stored) - len(report.removed)
     if bulk:
         store.bulk(True)
     for start in range(0, len(raws), chunk):

@@ -204,12 +204,17 @@ class SqliteStore:
                                 ((k, rowid) for k in furniture))
             if not self._bulk:
                 keys = sorted({k for k, _ in rows})
+                before = self.db.total_changes
                 for k in range(0, len(keys), 500):
                     chunk = keys[k:k + 500]
                     self.db.execute(
                         "INSERT OR IGNORE INTO hot SELECT key FROM buckets WHERE key IN "
                         f"({','.join('?' * len(chunk))}) GROUP BY key "
                         f"HAVING COUNT(*) > {HOT_BUCKET}", chunk)
+                if self.db.total_changes != before:  # new stock phrases: see `_keyfile`
+                    self.db.execute(
+                        "INSERT INTO meta (name, value) VALUES ('hot_version', '1') ON "
+                        "CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
         self._write(action)
 
@@ -308,13 +313,14 @@ class SqliteStore:
         self._key_index()
         skip = self._read("SELECT rowid FROM docs WHERE id = ?", (exclude,))
         skip_row = skip[0][0] if skip else 0
-        rows = sorted(set(queries))
-        kf = self._keyfile()
+        rows = list(set(queries))
+        kf, new_hot = self._keyfile()
         if kf is None:
             return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
                              per_sentence)
-        hot = self._hot({k for k, _ in rows})
-        rows = [(k, m) for k, m in rows if k not in hot]
+        if new_hot:
+            hot = self._hot({k for k, _ in rows})
+            rows = [(k, m) for k, m in rows if k not in hot]
         stale = [r[0] for r in self._read("SELECT rowid FROM stale")]
         keys = np.fromiter((k for k, _ in rows), dtype=np.int64, count=len(rows))
         mines = np.fromiter((m for _, m in rows), dtype=np.int64, count=len(rows))
@@ -366,34 +372,44 @@ class SqliteStore:
         """Where the key file of this index lives: beside it."""
         return self.path.with_name(self.path.name + ".keys")
 
-    def _keyfile(self) -> keyfile.KeyFile | None:
+    def _keyfile(self) -> tuple[keyfile.KeyFile | None, bool]:
         """The key file the index lists, if it is there and is that one (a build killed
-        between writing it and listing it leaves another, which is not used)."""
-        rows = self._read("SELECT value FROM meta WHERE name = 'keyfile'")
-        if not rows:
-            return None
+        between writing it and listing it leaves another, which is not used); and whether
+        keys have become stock phrases since it was written (it leaves out those that were
+        then, and a check must leave out those that are now)."""
+        rows = dict(self._read("SELECT name, value FROM meta WHERE name IN "
+                               "('keyfile', 'hot_version')"))
         try:
-            token = json.loads(rows[0][0])["token"]
+            listed = json.loads(rows["keyfile"])
+            token, hot = listed["token"], int(listed["hot"])
+            hot_now = int(rows.get("hot_version", 0))
         except (ValueError, KeyError, TypeError):
-            return None
+            return None, True
         if self._keys is None or self._keys.token != token:
             try:
                 self._keys = keyfile.read(self.keyfile_path)
             except (OSError, ValueError, KeyError, TypeError):
                 self._keys = None
-        return self._keys if self._keys is not None and self._keys.token == token else None
+        if self._keys is None or self._keys.token != token:
+            return None, True
+        return self._keys, hot_now != hot
 
     def _write_keyfile(self) -> None:
         """A new key file for every document now indexed: the entries a bulk build
         collected, the current key file's for the documents it holds, the table's for any
         other (those written one by one since it)."""
         pending, self._pending = self._pending or [], None
-        old = self._keyfile()
+        old, _ = self._keyfile()
         try:
-            self.db.execute("BEGIN")  # one view of which documents there are
+            self.db.execute("BEGIN")  # one view of which documents and stock phrases there are
             live = np.array([r[0] for r in self.db.execute(
                 "SELECT rowid FROM docs ORDER BY rowid")], dtype=np.int64)
             removed = [r[0] for r in self.db.execute("SELECT rowid FROM stale")]
+            hot_version = self.db.execute(
+                "SELECT COALESCE(MAX(CAST(value AS INTEGER)), 0) FROM meta "
+                "WHERE name = 'hot_version'").fetchone()[0]
+            hot = np.array(sorted(r[0] for r in self.db.execute("SELECT key FROM hot")),
+                           dtype=np.int64)
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{self.path}: corrupt index ({exc})") from None
@@ -420,7 +436,6 @@ class SqliteStore:
         sents = np.concatenate([p[2] for p in parts] or [np.zeros(0, dtype=np.int32)])
         order = np.argsort(keys, kind="stable")
         keys, docs, sents = keys[order], docs[order], sents[order]
-        hot = np.array(sorted(r[0] for r in self._read("SELECT key FROM hot")), dtype=np.int64)
         keep = ~_member(hot, keys) & _member(live, docs)
         token = secrets.token_hex(8)
         newest = int(live.max(initial=0))
@@ -431,7 +446,7 @@ class SqliteStore:
         except OSError as exc:
             raise IndexStoreError(f"{self.keyfile_path}: cannot write the key file: "
                                   f"{exc.strerror or exc}") from None
-        listed = json.dumps({"token": token, "watermark": newest})
+        listed = json.dumps({"token": token, "watermark": newest, "hot": hot_version})
 
         def action() -> None:
             self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('keyfile', ?)",
@@ -454,7 +469,7 @@ class SqliteStore:
         (docs,), = self._read("SELECT COUNT(*) FROM docs")
         (buckets,), = self._read("SELECT COUNT(*) FROM buckets")
         (furniture,), = self._read("SELECT COUNT(DISTINCT key) FROM furniture")
-        kf = self._keyfile()
+        kf, _ = self._keyfile()
         return {"backend": "sqlite", "path": str(self.path), "documents": docs,
                 "bucket_entries": buckets, "furniture_lines": furniture,
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
