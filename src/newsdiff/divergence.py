@@ -139,7 +139,8 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
     words of (document, sentence) pairs already tokenised."""
     global _STATE
     thread_of = {mid: t.id for t in threads for mid in t.matches}
-    todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs)]
+    holds: dict[tuple[str, int], bool] = {}
+    todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs, holds)]
     known = known_facts or {}
     needed = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
                                 + [(m.b.doc, m.b_sentence) for _, m in todo]))
@@ -209,17 +210,24 @@ def _compare_chunk(indexes: range) -> list[tuple[int, list[Finding]]]:
     return out
 
 
-def _may_diverge(m: Match, docs: Mapping[str, Document]) -> bool:
+def _may_diverge(m: Match, docs: Mapping[str, Document],
+                 holds: dict[tuple[str, int], bool]) -> bool:
     """False for a match no fact comparison can flag, cheaply: two sentences written alike
     word for word, or a verbatim passage in sentences with no negator, stance word or number
     (only those, next to the passage, could then make a difference). Copies of a story and
-    recycled passages make most matches of a large corpus."""
+    recycled passages make most matches of a large corpus. `holds`: what
+    `may_hold_outside_facts` said of each (document, sentence) so far."""
     sa, sb = docs[m.a.doc].sentences[m.a_sentence], docs[m.b.doc].sentences[m.b_sentence]
     if sa.text.split() == sb.text.split():
         return False
     if any(op.op != "equal" for op in m.ops):
         return True
-    return may_hold_outside_facts(sa.text) or may_hold_outside_facts(sb.text)
+    for key, text in (((m.a.doc, m.a_sentence), sa.text), ((m.b.doc, m.b_sentence), sb.text)):
+        if key not in holds:
+            holds[key] = may_hold_outside_facts(text)
+        if holds[key]:
+            return True
+    return False
 
 
 def compare_statements(match: Match, a: _Side, b: _Side,
