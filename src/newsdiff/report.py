@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -493,8 +494,7 @@ _TOKEN = re.compile(r"[^\s\-–—]+[\-–—]?|[\-–—]+")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     key: str
     text: str
     start: int  # offsets in the document
@@ -502,13 +502,19 @@ class _Tok:
     space: bool  # whitespace follows in the source
 
 
+@lru_cache(maxsize=200_000)
+def _tok_key(raw: str) -> str:
+    norm = normalize(raw)
+    return _EDGE.sub("", norm) or norm
+
+
 def _tokens(text: str, start: int, end: int) -> list[_Tok]:
     out = []
+    new, n = tuple.__new__, len(text)  # _Tok(...) costs twice as much per token
     for m in _TOKEN.finditer(text, start, end):
         raw = m.group()
-        key = _EDGE.sub("", normalize(raw)) or normalize(raw)
-        space = m.end() < len(text) and text[m.end()].isspace()
-        out.append(_Tok(key, raw, m.start(), m.end(), space))
+        s, e = m.span()
+        out.append(new(_Tok, (_tok_key(raw), raw, s, e, e < n and text[e].isspace())))
     return out
 
 
