@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 MAGIC = b"NDK1"
-STRIDE = 64
+STRIDE = 16
+SHORT_RUN = 8  # most keys hold fewer entries: a first look this wide
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,23 @@ class KeyFile:
     run: int  # the most entries one key has
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(first row, number of rows) of each of these keys (ascending)."""
+        """(first row, number of rows) of each of these keys."""
         n = len(self.keys)
         block = np.maximum(np.searchsorted(self.sample, keys, side="left") - 1, 0)
         # the first row of a key lies in the STRIDE rows after its block's sampled key
         window = np.minimum(block[:, None] * STRIDE + np.arange(STRIDE + 1), n - 1)
-        lo = block * STRIDE + (self.keys[window] < keys[:, None]).sum(axis=1)
-        lo = np.minimum(lo, n)
-        width = self.run + 1
-        window = np.minimum(lo[:, None] + np.arange(width), n - 1)
-        equal = (self.keys[window] == keys[:, None]) & (lo[:, None] + np.arange(width) < n)
-        return lo, equal.sum(axis=1)
+        lo = np.minimum(block * STRIDE + (self.keys[window] < keys[:, None]).sum(axis=1), n)
+        count = self._run_length(keys, lo, SHORT_RUN)
+        long = np.flatnonzero(count == SHORT_RUN)  # may go on: look further
+        if len(long):
+            count[long] = self._run_length(keys[long], lo[long], self.run + 1)
+        return lo, count
+
+    def _run_length(self, keys: np.ndarray, lo: np.ndarray, width: int) -> np.ndarray:
+        """How many of the `width` rows from each `lo` hold its key (rows are sorted)."""
+        offsets = lo[:, None] + np.arange(width)
+        window = np.minimum(offsets, len(self.keys) - 1)
+        return ((self.keys[window] == keys[:, None]) & (offsets < len(self.keys))).sum(axis=1)
 
     def votes(self, keys: np.ndarray, mines: np.ndarray, skip: Sequence[int],
               min_shared: int, per_sentence: int) -> list[tuple[int, int, int, int]]:
@@ -155,9 +162,11 @@ def read(path: Path) -> KeyFile:
         empty = np.zeros(0, dtype=np.int64)
         return KeyFile(token, watermark, documents, empty, empty.astype(np.int32),
                        empty.astype(np.int32), empty, 0)
-    keys = np.memmap(path, dtype="<i8", mode="r", offset=at, shape=(n,))
-    docs = np.memmap(path, dtype="<i4", mode="r", offset=at + 8 * n, shape=(n,))
-    sents = np.memmap(path, dtype="<i4", mode="r", offset=at + 12 * n, shape=(n,))
-    sample = np.memmap(path, dtype="<i8", mode="r", offset=at + 16 * n, shape=(n_sample,))
+    # plain arrays over the mapping: numpy.memmap's own indexing costs more per call
+    whole = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+    keys = whole[at:at + 8 * n].view("<i8")
+    docs = whole[at + 8 * n:at + 12 * n].view("<i4")
+    sents = whole[at + 12 * n:at + 16 * n].view("<i4")
+    sample = whole[at + 16 * n:].view("<i8")
     return KeyFile(token, watermark, documents, keys, docs, sents, sample,
                    int(header["run"]))
