@@ -476,7 +476,7 @@ def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path:
 
 
 def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removals(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bulk build writes the key file; documents written one by one afterwards are
     counted in SQLite, removed ones are not counted, and the next bulk build folds them all
     into a new key file. At every step the votes equal the Python ranking of the table's
@@ -528,6 +528,14 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
                        settings)
     assert store.db.execute("SELECT value FROM meta WHERE name = 'hot_version'").fetchone()
     assert "002_7e4fc252ac36b584.txt" not in voters()  # removed above; the counts agree
+    # a build that adds little writes a new key file once many documents came one by one
+    from newsdiff import store_sqlite
+
+    monkeypatch.setattr(store_sqlite, "KEYFILE_REFRESH_MIN", 50)
+    assert store.stats()["key_file_entries"] < store.db.execute(sentence_entries).fetchone()[0]
+    store.bulk(False)  # what every build ends with
+    assert store.stats()["key_file_entries"] == store.db.execute(sentence_entries).fetchone()[0]
+    assert raw.id in voters()
     for k in range(8):  # more new files than indexed ones: a bulk build, a new key file
         (corpus / f"extra{k}.txt").write_text(
             seed_text(f"00{k % 5}").replace(" the ", f" the {k} ", 3), encoding="utf-8")
@@ -551,8 +559,8 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     store.close()
     store = open_store(f"sqlite:///{path}")
     assert "002_7e4fc252ac36b584.txt" in voters()
-    assert store.verify() == [f"{listed}: damaged key file: truncated key file "
-                              "(rebuild the index)"]
+    assert store.verify() == [f"{listed}: damaged key file: truncated key file (rebuild "
+                              "it: `newsdiff index build --rebuild`)"]
     store.close()
 
 

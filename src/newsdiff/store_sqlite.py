@@ -83,6 +83,10 @@ WHERE r.rank <= ?
 """
 CACHE_PAGES_KB = -262144  # 256 MB of page cache per connection
 MMAP_BYTES = 2147418112  # SQLite's cap
+# A build writes a new key file when more documents than this (and than this share of
+# those it holds) were written or removed one at a time since the last one.
+KEYFILE_REFRESH_MIN = 1000
+KEYFILE_REFRESH_SHARE = 0.1
 
 
 def _member(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -167,6 +171,16 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{self.path}: corrupt index ({exc})") from None
 
+    def _read_in(self, sql: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
+        """`sql` with its "IN ({})" filled by each slice of 500 of the distinct `values`
+        (SQLite limits the parameters of one statement), the rows of all slices."""
+        values = sorted(set(values))
+        out: list[tuple[Any, ...]] = []
+        for k in range(0, len(values), 500):
+            chunk = values[k:k + 500]
+            out.extend(self._read(sql.format(",".join("?" * len(chunk))), chunk))
+        return out
+
     def read_meta(self) -> dict[str, Any] | None:
         """The settings the index was built with, or None for a new index."""
         rows = self._read("SELECT value FROM meta WHERE name = 'settings'")
@@ -248,8 +262,18 @@ class SqliteStore:
             self._pending = []
         else:
             self._key_index()
-            if self._pending is not None:
+            if self._pending is not None or self._keyfile_behind():
                 self._write_keyfile()
+
+    def _keyfile_behind(self) -> bool:
+        """True when so many documents were written or removed one at a time since the key
+        file (or there is none) that a build should write a new one."""
+        kf, _ = self._keyfile()
+        (since,), = self._read("SELECT COUNT(*) FROM docs WHERE rowid > ?",
+                               (kf.watermark if kf else 0,))
+        (removed,), = self._read("SELECT COUNT(*) FROM stale")
+        return since + removed > max(KEYFILE_REFRESH_MIN,
+                                     KEYFILE_REFRESH_SHARE * (kf.documents if kf else 0))
 
     def _key_index(self) -> None:
         """Make sure bucket keys can be looked up and hot keys are listed (an interrupted
@@ -268,25 +292,14 @@ class SqliteStore:
 
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out)."""
-        ids = sorted(set(doc_ids))
-        out = []
-        for k in range(0, len(ids), 500):
-            chunk = ids[k:k + 500]
-            rows = self._read(f"SELECT record, minhash FROM docs WHERE id IN "
-                              f"({','.join('?' * len(chunk))})", chunk)
-            out.extend(stored_record(r, m, str(self.path)) for r, m in rows)
-        return sorted(out, key=lambda r: r.id)
+        rows = self._read_in("SELECT record, minhash FROM docs WHERE id IN ({})", doc_ids)
+        return sorted((stored_record(r, m, str(self.path)) for r, m in rows),
+                      key=lambda r: r.id)
 
     def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Each sentence's stored facts of these documents."""
-        ids = sorted(set(doc_ids))
-        out = {}
-        for k in range(0, len(ids), 500):
-            chunk = ids[k:k + 500]
-            for doc_id, blob in self._read(f"SELECT id, facts FROM docs WHERE id IN "
-                                           f"({','.join('?' * len(chunk))})", chunk):
-                out[doc_id] = stored_facts(doc_id, blob, str(self.path))
-        return out
+        return {doc_id: stored_facts(doc_id, blob, str(self.path)) for doc_id, blob in
+                self._read_in("SELECT id, facts FROM docs WHERE id IN ({})", doc_ids)}
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False
                ) -> list[tuple[int, str, int]]:
@@ -294,20 +307,9 @@ class SqliteStore:
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
         out."""
         self._key_index()
-        unique = sorted(set(keys))
-        out: list[tuple[int, str, int]] = []
-        for k in range(0, len(unique), 500):
-            chunk = unique[k:k + 500]
-            if skip_hot:
-                hot = {r[0] for r in self._read(
-                    f"SELECT key FROM hot WHERE key IN ({','.join('?' * len(chunk))})", chunk)}
-                chunk = [key for key in chunk if key not in hot]
-                if not chunk:
-                    continue
-            out.extend(self._read(
-                "SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
-                f"WHERE b.key IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        wanted = set(keys) - (self._hot(keys) if skip_hot else set())
+        return self._read_in("SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON "
+                             "d.rowid = b.doc WHERE b.key IN ({})", wanted)
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
                        min_shared: int = 1, exclude: str = ""
@@ -355,23 +357,11 @@ class SqliteStore:
 
     def _hot(self, keys: Iterable[int]) -> set[int]:
         """Those of these keys that are stock phrases (listed in `hot`)."""
-        keys = sorted(keys)
-        out: set[int] = set()
-        for k in range(0, len(keys), 500):
-            chunk = keys[k:k + 500]
-            out.update(r[0] for r in self._read(
-                f"SELECT key FROM hot WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return {r[0] for r in self._read_in("SELECT key FROM hot WHERE key IN ({})", keys)}
 
     def _ids(self, rowids: Iterable[int]) -> dict[int, str]:
         """Document ids by rowid (rowids of removed documents left out)."""
-        rowids = sorted(rowids)
-        out: dict[int, str] = {}
-        for k in range(0, len(rowids), 500):
-            chunk = rowids[k:k + 500]
-            out.update(self._read(f"SELECT rowid, id FROM docs WHERE rowid IN "
-                                  f"({','.join('?' * len(chunk))})", chunk))
-        return out
+        return dict(self._read_in("SELECT rowid, id FROM docs WHERE rowid IN ({})", rowids))
 
     @property
     def keyfile_path(self) -> Path:
@@ -427,12 +417,9 @@ class SqliteStore:
         if old is not None:
             from_old = _member(others[others <= old.watermark], old.docs)
             others = others[others > old.watermark]
-        table = []  # the other documents' entries, from the table
-        for k in range(0, len(others), 500):
-            chunk = others[k:k + 500].tolist()
-            table.append(np.array(self._read(
-                "SELECT key, doc, sent FROM buckets WHERE sent >= 0 AND doc IN "
-                f"({','.join('?' * len(chunk))})", chunk), dtype=np.int64).reshape(-1, 3))
+        table = [np.array(self._read_in(  # the other documents' entries, from the table
+            "SELECT key, doc, sent FROM buckets WHERE sent >= 0 AND doc IN ({})",
+            others.tolist()), dtype=np.int64).reshape(-1, 3)]
         total = (sum(len(keys) for _, keys, _ in pending) + int(from_old.sum())
                  + sum(len(t) for t in table))
         keys = np.empty(total, dtype=np.int64)
@@ -483,12 +470,8 @@ class SqliteStore:
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
-        keys = sorted(set(keys))
-        if not keys:
-            return set()
-        rows = self._read(f"SELECT DISTINCT key FROM furniture WHERE key IN "
-                          f"({','.join('?' * len(keys))})", keys)
-        return {r[0] for r in rows}
+        return {r[0] for r in self._read_in(
+            "SELECT DISTINCT key FROM furniture WHERE key IN ({})", keys)}
 
     def stats(self) -> dict[str, Any]:
         """Counts for `newsdiff index stats`."""
@@ -540,12 +523,13 @@ class SqliteStore:
             found = keyfile.read(self.keyfile_path)
         except OSError as exc:
             return [f"{self.keyfile_path}: key file unreadable: {exc.strerror or exc} "
-                    "(rebuild the index)"]
+                    "(rebuild it: `newsdiff index build --rebuild`)"]
         except (ValueError, KeyError, TypeError) as exc:
-            return [f"{self.keyfile_path}: damaged key file: {exc} (rebuild the index)"]
+            return [f"{self.keyfile_path}: damaged key file: {exc} (rebuild it: "
+                    "`newsdiff index build --rebuild`)"]
         if found.token != token:
             return []
-        if len(found.keys) > 1 and bool((np.diff(found.keys) < 0).any()):
+        if len(found.keys) > 1 and bool((found.keys[1:] < found.keys[:-1]).any()):
             return [f"{self.keyfile_path}: damaged key file: keys out of order"]
         return []
 
