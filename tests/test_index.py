@@ -532,7 +532,7 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     from newsdiff import store_sqlite
 
     monkeypatch.setattr(store_sqlite, "KEYFILE_REFRESH_MIN", 50)
-    assert store.stats()["key_file_entries"] < store.db.execute(sentence_entries).fetchone()[0]
+    assert store.stats()["key_file_entries"] != store.db.execute(sentence_entries).fetchone()[0]
     store.bulk(False)  # what every build ends with
     assert store.stats()["key_file_entries"] == store.db.execute(sentence_entries).fetchone()[0]
     assert raw.id in voters()
