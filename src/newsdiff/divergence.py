@@ -37,6 +37,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
 
@@ -147,13 +148,13 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
     # by document, so that what facts.py keeps of one document's text is reused
     keys = sorted(key for key in needed if key not in known)
     tokens = known_words or {}
-    _STATE = (docs, keys, todo, {}, {}, tokens)
+    _STATE = _Work(docs, keys, todo, {}, {}, tokens)
     try:
         facts = {key: f for part in par.parallel_map(_facts_chunk, par.chunked(len(keys), CHUNK),
                                                      workers) for key, f in part}
         facts.update((key, known[key]) for key in needed if key in known)
         aliases = fold_aliases(f for fs in facts.values() for f in fs)
-        _STATE = (docs, keys, todo, facts, aliases, tokens)
+        _STATE = _Work(docs, keys, todo, facts, aliases, tokens)
         results = par.parallel_map(_compare_chunk, par.chunked(len(todo), CHUNK), workers)
     finally:
         _STATE = None
@@ -174,12 +175,25 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
             for k, (_, m, f) in enumerate(found, 1)]
 
 
-_STATE: tuple | None = None  # what the forked workers of `find_divergences` read
+class _Work(NamedTuple):
+    """What the forked workers of `find_divergences` read (module state: a fork shares it
+    without pickling)."""
+
+    docs: Mapping[str, Document]
+    keys: list[tuple[str, int]]  # (document, sentence) pairs whose facts are to be found
+    todo: list[tuple[int, Match]]  # (order, match) of the matches to compare
+    facts: dict[tuple[str, int], list[Fact]]
+    aliases: Mapping[str, str]
+    tokens: Mapping[tuple[str, int], Sequence[Word]]
+
+
+_STATE: _Work | None = None
 CHUNK = 2000  # sentences or matches a worker takes at a time
 
 
 def _facts_chunk(indexes: range) -> list[tuple[tuple[str, int], list[Fact]]]:
-    docs, keys, _, _, _, _ = _STATE  # type: ignore[misc]
+    assert _STATE is not None
+    docs, keys = _STATE.docs, _STATE.keys
     out = []
     for i in indexes:
         doc_id, sent = keys[i]
@@ -190,7 +204,9 @@ def _facts_chunk(indexes: range) -> list[tuple[tuple[str, int], list[Fact]]]:
 
 
 def _compare_chunk(indexes: range) -> list[tuple[int, list[Finding]]]:
-    docs, _, todo, facts, aliases, tokens = _STATE  # type: ignore[misc]
+    assert _STATE is not None
+    docs, todo, facts, aliases, tokens = (_STATE.docs, _STATE.todo, _STATE.facts,
+                                          _STATE.aliases, _STATE.tokens)
     sides: dict[tuple[str, int], _Side] = {}
 
     def side(doc_id: str, sent: int) -> _Side:

@@ -52,8 +52,7 @@ class DocRecord:
         text = self.text.encode("utf-8")
         spans = array("i", [v for s, e, _ in self.boilerplate for v in (s, e)]
                       + [v for s, e in self.sentences for v in (s, e)])
-        if sys.byteorder != "little":
-            spans.byteswap()
+        _little_endian(spans)
         return b"".join((RECORD_MAGIC, struct.pack("<5I", len(head), len(text),
                                                    len(self.boilerplate), len(self.sentences),
                                                    len(self.shingles)),
@@ -81,8 +80,7 @@ class DocRecord:
         text = blob[at:at + n_text].decode("utf-8")
         at += n_text
         spans = array("i", blob[at:at + n_spans])
-        if sys.byteorder != "little":
-            spans.byteswap()
+        _little_endian(spans)
         at += n_spans
         reasons = head["reasons"]
         if len(reasons) != n_boiler:
@@ -112,8 +110,7 @@ class DocRecord:
             raise ValueError("truncated facts")
         (n,) = struct.unpack_from("<I", blob, len(FACTS_MAGIC))
         ends = array("I", blob[at:at + 4 * n])
-        if sys.byteorder != "little":
-            ends.byteswap()
+        _little_endian(ends)
         at += 4 * n
         if len(ends) != n or (ends[-1] if n else 0) != len(blob) - at:
             raise ValueError("truncated facts")
@@ -130,12 +127,17 @@ RECORD_MAGIC = b"NDR4"
 FACTS_MAGIC = b"NDF4"
 
 
+def _little_endian(numbers: array) -> None:  # type: ignore[type-arg]
+    """Swap `numbers` in place between this machine's byte order and the stored one."""
+    if sys.byteorder != "little":
+        numbers.byteswap()
+
+
 def pack_facts(facts: Sequence[str]) -> bytes:
     """Bytes of each sentence's facts JSON, for `DocRecord.unpack_facts`."""
     parts = [f.encode("utf-8") for f in facts]
     ends = array("I", accumulate(len(p) for p in parts))
-    if sys.byteorder != "little":
-        ends.byteswap()
+    _little_endian(ends)
     return b"".join((FACTS_MAGIC, struct.pack("<I", len(parts)), ends.tobytes(), *parts))
 
 
