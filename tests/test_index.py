@@ -564,6 +564,54 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     store.close()
 
 
+def test_the_key_file_names_its_documents_and_a_first_layout_file_still_counts(
+        tmp_path: Path) -> None:
+    """The key file keeps each document's id by rowid (a check names its candidates
+    without a seek into the documents table); a file of the first layout, without ids, is
+    still used, its candidates named from SQLite, and gives the same votes."""
+    from newsdiff import keyfile
+    from newsdiff.compare import analyze
+    from newsdiff.index import _learned_repeats, ensure_compatible, sketch
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import rank_votes
+
+    names = [(7, "b.txt"), (2, "dépêche-ü.txt"), (40, "a/c.html")]
+    empty = np.zeros(0, dtype=np.int64)
+    keyfile.write(tmp_path / "k", "t", 40, 3, empty, empty, empty, names)
+    found = keyfile.read(tmp_path / "k")
+    assert found.names([40, 2, 3, 99, 7]) == {2: "dépêche-ü.txt", 7: "b.txt", 40: "a/c.html"}
+    assert found.names([]) == {} and found.names([1]) == {}
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    path = tmp_path / "i.sqlite"
+    store = open_store(f"sqlite:///{path}", create=True)
+    settings = Settings()
+    build_index(corpus, store, settings)
+    bands = ensure_compatible(store, settings)
+    kf = keyfile.read(path.with_name("i.sqlite.keys"))
+    assert kf.names(range(1, 9)) == dict(store.db.execute("SELECT rowid, id FROM docs"))
+    raw = read_new_article(str(DATA / "new_article.txt"), settings)
+    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
+               if s >= 0]
+    entries = store.lookup([k for k, _ in queries], skip_hot=True)
+    votes = store.sentence_votes(queries, 10, 2)
+    assert votes == rank_votes(entries, queries, 10, 2) and votes
+    # the same file in the first layout: MAGIC1, and no ids after the sampled keys
+    listed = path.with_name("i.sqlite.keys")
+    n_ids = len(kf.id_rows)
+    blob = listed.read_bytes()
+    cut = len(blob) - 12 * n_ids - int(kf.id_ends[-1])
+    listed.write_bytes(keyfile.MAGIC1 + blob[4:cut])
+    store.close()
+    store = open_store(f"sqlite:///{path}")
+    assert store._keyfile()[0] is not None and store._keyfile()[0].names([1]) is None
+    assert store.sentence_votes(queries, 10, 2) == votes
+    assert store.verify() == []
+    store.close()
+
+
 def test_pre_commit_hook_is_declared() -> None:
     import yaml
 

@@ -8,11 +8,16 @@ ended (up to document rowid `watermark`, stock-phrase keys left out); documents 
 after it are counted in SQLite, so the file is never updated in place, only replaced.
 
 Layout (little-endian): MAGIC, a uint32 header length, the JSON header (token, watermark,
-documents, entries, run), padding to 8 bytes, then `entries` int64 keys (ascending), as
-many int32 document rowids, as many int32 sentence numbers, and every STRIDE-th key
-(int64), which a query searches first: a binary search over the whole array touches a
-page at each of its ~27 steps. No key holds more than `run` entries (the index's
+documents, entries, run, ids, id_bytes), padding to 8 bytes, then `entries` int64 keys
+(ascending), as many int32 document rowids, as many int32 sentence numbers, and every
+STRIDE-th key (int64), which a query searches first: a binary search over the whole array
+touches a page at each of its ~27 steps. No key holds more than `run` entries (the index's
 stock-phrase limit), so a key's entries are found in one short window after its first.
+Last, the documents' ids: `ids` int64 rowids (ascending), as many uint32 end offsets, and
+the UTF-8 ids one after another (`id_bytes`). A check names its candidates from them: in
+SQLite each name is a seek into the documents table, whose rows hold the records, so one
+page read per candidate on an index the page cache no longer holds. (Files of the first
+layout, MAGIC1, have no ids; they are still read, and names come from SQLite.)
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"NDK1"
+MAGIC = b"NDK2"
+MAGIC1 = b"NDK1"  # the first layout: without the ids
 STRIDE = 16
 SHORT_RUN = 8  # most keys hold fewer entries: a first look this wide
 
@@ -43,6 +49,23 @@ class KeyFile:
     sents: np.ndarray  # int32 sentence numbers
     sample: np.ndarray  # keys[::STRIDE]
     run: int  # the most entries one key has
+    id_rows: np.ndarray | None = None  # int64 rowids of the documents named (ascending)
+    id_ends: np.ndarray | None = None  # uint32 end of each one's id in `id_text`
+    id_text: np.ndarray | None = None  # their UTF-8 ids one after another (uint8)
+
+    def names(self, rowids: Sequence[int]) -> dict[int, str] | None:
+        """The ids of those of these documents the file names (None: a file of the first
+        layout, which names none)."""
+        if self.id_rows is None or self.id_ends is None or self.id_text is None:
+            return None
+        if not len(self.id_rows):
+            return {}
+        wanted = np.asarray(sorted(set(rowids)), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.id_rows, wanted), len(self.id_rows) - 1)
+        found = at[self.id_rows[at] == wanted]
+        ends, text = self.id_ends, self.id_text
+        return {row: text[(int(ends[k - 1]) if k else 0):int(ends[k])].tobytes().decode("utf-8")
+                for row, k in zip(self.id_rows[found].tolist(), found.tolist(), strict=True)}
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(first row, number of rows) of each of these keys."""
@@ -110,17 +133,24 @@ class KeyFile:
 
 
 def write(path: Path, token: str, watermark: int, documents: int, keys: np.ndarray,
-          docs: np.ndarray, sents: np.ndarray) -> None:
-    """Write a key file of these entries (sorted by key) to a temporary name, then rename
-    it into place."""
+          docs: np.ndarray, sents: np.ndarray, ids: Sequence[tuple[int, str]]) -> None:
+    """Write a key file of these entries (sorted by key) and these (rowid, id) names of
+    documents to a temporary name, then rename it into place."""
     if len(keys) > 1 and bool((keys[1:] < keys[:-1]).any()):
         raise ValueError("key file entries must be sorted by key")
     run = 0
     if len(keys):
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         run = int(np.diff(np.r_[starts, len(keys)]).max())
+    ids = sorted(ids)
+    id_text = [doc_id.encode("utf-8") for _, doc_id in ids]
+    id_ends = np.cumsum([len(b) for b in id_text], dtype=np.int64)
+    if len(id_ends) and int(id_ends[-1]) >= 1 << 32:
+        raise ValueError("document ids too long for a key file")
     header = json.dumps({"token": token, "watermark": watermark, "documents": documents,
-                         "entries": len(keys), "run": run}, sort_keys=True).encode("utf-8")
+                         "entries": len(keys), "run": run, "ids": len(ids),
+                         "id_bytes": int(id_ends[-1]) if len(id_ends) else 0},
+                        sort_keys=True).encode("utf-8")
     head = MAGIC + struct.pack("<I", len(header)) + header
     head += b"\0" * (-len(head) % 8)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -128,8 +158,11 @@ def write(path: Path, token: str, watermark: int, documents: int, keys: np.ndarr
         with open(tmp, "wb") as out:
             out.write(head)
             for array, dtype in ((keys, "<i8"), (docs, "<i4"), (sents, "<i4"),
-                                 (keys[::STRIDE], "<i8")):
+                                 (keys[::STRIDE], "<i8"),
+                                 (np.array([r for r, _ in ids], dtype=np.int64), "<i8"),
+                                 (id_ends, "<u4")):
                 np.ascontiguousarray(array, dtype=dtype).tofile(out)
+            out.write(b"".join(id_text))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -146,7 +179,7 @@ def read(path: Path) -> KeyFile:
     """
     with open(path, "rb") as handle:
         start = handle.read(8)
-        if len(start) < 8 or start[:4] != MAGIC:
+        if len(start) < 8 or start[:4] not in (MAGIC, MAGIC1):
             raise ValueError("not a newsdiff key file")
         (n_header,) = struct.unpack("<I", start[4:])
         header = json.loads(handle.read(n_header))
@@ -154,19 +187,27 @@ def read(path: Path) -> KeyFile:
     at += -at % 8
     n = int(header["entries"])
     n_sample = -(-n // STRIDE)
-    if os.path.getsize(path) != at + 16 * n + 8 * n_sample:
+    named = start[:4] == MAGIC
+    n_ids, id_bytes = (int(header["ids"]), int(header["id_bytes"])) if named else (0, 0)
+    if os.path.getsize(path) != at + 16 * n + 8 * n_sample + 12 * n_ids + id_bytes:
         raise ValueError("truncated key file")
     token, watermark, documents = (str(header["token"]), int(header["watermark"]),
                                    int(header["documents"]))
-    if not n:
-        empty = np.zeros(0, dtype=np.int64)
-        return KeyFile(token, watermark, documents, empty, empty.astype(np.int32),
-                       empty.astype(np.int32), empty, 0)
+    run = int(header["run"])
     # plain arrays over the mapping: numpy.memmap's own indexing costs more per call
     whole = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
     keys = whole[at:at + 8 * n].view("<i8")
     docs = whole[at + 8 * n:at + 12 * n].view("<i4")
     sents = whole[at + 12 * n:at + 16 * n].view("<i4")
-    sample = whole[at + 16 * n:].view("<i8")
-    return KeyFile(token, watermark, documents, keys, docs, sents, sample,
-                   int(header["run"]))
+    at += 16 * n
+    sample = whole[at:at + 8 * n_sample].view("<i8")
+    if not named:
+        return KeyFile(token, watermark, documents, keys, docs, sents, sample, run)
+    at += 8 * n_sample
+    id_rows = whole[at:at + 8 * n_ids].view("<i8")
+    id_ends = whole[at + 8 * n_ids:at + 12 * n_ids].view("<u4")
+    if n_ids and (int(id_ends[-1]) != id_bytes
+                  or bool((id_ends[1:] < id_ends[:-1]).any())):
+        raise ValueError("damaged document ids")
+    return KeyFile(token, watermark, documents, keys, docs, sents, sample, run, id_rows,
+                   id_ends, whole[at + 12 * n_ids:])

@@ -337,7 +337,10 @@ class SqliteStore:
         except (OverflowError, OSError, ValueError):
             return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
                              per_sentence)
-        ids = self._ids({doc for doc, _, _, _ in found})
+        rowids = {doc for doc, _, _, _ in found}
+        ids = kf.names(rowids)
+        if ids is None:  # a key file of the first layout
+            ids = self._ids(rowids)
         out = [(ids[doc], sent, mine, n) for doc, sent, mine, n in found if doc in ids]
         (newest,), = self._read("SELECT COALESCE(MAX(rowid), 0) FROM docs")
         if newest > kf.watermark:  # documents written since the key file
@@ -398,8 +401,7 @@ class SqliteStore:
         old, _ = self._keyfile()
         try:
             self.db.execute("BEGIN")  # one view of which documents and stock phrases there are
-            live = np.array([r[0] for r in self.db.execute(
-                "SELECT rowid FROM docs ORDER BY rowid")], dtype=np.int64)
+            names = self.db.execute("SELECT rowid, id FROM docs").fetchall()
             removed = [r[0] for r in self.db.execute("SELECT rowid FROM stale")]
             hot_version = self.db.execute(
                 "SELECT COALESCE(MAX(CAST(value AS INTEGER)), 0) FROM meta "
@@ -409,6 +411,7 @@ class SqliteStore:
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{self.path}: corrupt index ({exc})") from None
+        live = np.sort(np.array([r for r, _ in names], dtype=np.int64))
         # Gathered into one preallocated set of arrays, each source freed as it is copied:
         # a 100,000-article build holds about a hundred million entries.
         fresh = np.array([doc for doc, _, _ in pending], dtype=np.int64)
@@ -455,7 +458,7 @@ class SqliteStore:
         newest = int(live.max(initial=0))
         self._keys = None
         try:
-            keyfile.write(self.keyfile_path, token, newest, len(live), keys, docs, sents)
+            keyfile.write(self.keyfile_path, token, newest, len(live), keys, docs, sents, names)
         except OSError as exc:
             raise IndexStoreError(f"{self.keyfile_path}: cannot write the key file: "
                                   f"{exc.strerror or exc}") from None
