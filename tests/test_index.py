@@ -564,20 +564,19 @@ def test_the_key_file_counts_what_the_table_holds_after_adds_changes_and_removal
     store.close()
 
 
-def test_the_key_file_names_its_documents_and_a_first_layout_file_still_counts(
-        tmp_path: Path) -> None:
-    """The key file keeps each document's id by rowid (a check names its candidates
-    without a seek into the documents table); a file of the first layout, without ids, is
-    still used, its candidates named from SQLite, and gives the same votes."""
+def test_the_key_file_names_documents_and_serves_their_band_entries(tmp_path: Path) -> None:
+    """The key file keeps each document's id by rowid and the document-band entries, so a
+    check finds its duplicate candidates and names them without a seek into SQLite's
+    tables; documents added or removed after it are accounted for. A key file of another
+    layout is not used, `index verify` says so, and the next build writes a new one."""
     from newsdiff import keyfile
-    from newsdiff.compare import analyze
-    from newsdiff.index import _learned_repeats, ensure_compatible, sketch
+    from newsdiff.index import _learned_repeats, ensure_compatible, index_document, sketch
     from newsdiff.precheck import read_new_article
     from newsdiff.store import rank_votes
 
     names = [(7, "b.txt"), (2, "dépêche-ü.txt"), (40, "a/c.html")]
     empty = np.zeros(0, dtype=np.int64)
-    keyfile.write(tmp_path / "k", "t", 40, 3, empty, empty, empty, names)
+    keyfile.write(tmp_path / "k", "t", 40, 3, (empty, empty, empty), (empty, empty), names)
     found = keyfile.read(tmp_path / "k")
     assert found.names([40, 2, 3, 99, 7]) == {2: "dépêche-ü.txt", 7: "b.txt", 40: "a/c.html"}
     assert found.names([]) == {} and found.names([1]) == {}
@@ -589,26 +588,56 @@ def test_the_key_file_names_its_documents_and_a_first_layout_file_still_counts(
     settings = Settings()
     build_index(corpus, store, settings)
     bands = ensure_compatible(store, settings)
-    kf = keyfile.read(path.with_name("i.sqlite.keys"))
+    listed = path.with_name("i.sqlite.keys")
+    kf = keyfile.read(listed)
     assert kf.names(range(1, 9)) == dict(store.db.execute("SELECT rowid, id FROM docs"))
+    in_sql = ("SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
+              "WHERE b.sent < 0 ORDER BY b.key, d.id")
+    assert store.stats()["key_file_band_entries"] == len(store.db.execute(in_sql).fetchall())
+
+    def bands_of(name: str) -> list[int]:
+        raw = read_new_article(str(corpus / name) if (corpus / name).exists() else name,
+                               settings)
+        (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+        return [k for k, s in sketch(item, settings, bands, for_storage=False).buckets
+                if s < 0]
+
+    def agree(keys: list[int]) -> set[str]:
+        expected = [e for e in store.db.execute(in_sql).fetchall() if e[0] in set(keys)]
+        assert sorted(store.lookup(keys, bands_only=True)) == expected
+        return {doc for _, doc, _ in expected}
+
+    seed = sorted(corpus.glob("002*"))[0].name
+    assert seed in agree(bands_of(seed))
+    reprint = tmp_path / "reprint.txt"  # written after the key file: found in SQLite
+    reprint.write_text(seed_text("002").replace("70-minute", "90-minute"), encoding="utf-8")
+    added = read_new_article(str(reprint), settings)
+    index_document(added, store, settings)
+    assert {seed, added.id} <= agree(bands_of(str(reprint)))
+    store.remove(seed)  # in the key file, and removed: no longer found
+    assert seed not in agree(bands_of(str(reprint)))
+
+    # a key file of another layout (the second: no document bands) is not used
     raw = read_new_article(str(DATA / "new_article.txt"), settings)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
                if s >= 0]
-    entries = store.lookup([k for k, _ in queries], skip_hot=True)
     votes = store.sentence_votes(queries, 10, 2)
-    assert votes == rank_votes(entries, queries, 10, 2) and votes
-    # the same file in the first layout: MAGIC1, and no ids after the sampled keys
-    listed = path.with_name("i.sqlite.keys")
-    n_ids = len(kf.id_rows)
-    blob = listed.read_bytes()
-    cut = len(blob) - 12 * n_ids - int(kf.id_ends[-1])
-    listed.write_bytes(keyfile.MAGIC1 + blob[4:cut])
+    assert votes and votes == rank_votes(store.lookup([k for k, _ in queries], skip_hot=True),
+                                         queries, 10, 2)
+    listed.write_bytes(b"NDK2" + listed.read_bytes()[4:])
     store.close()
     store = open_store(f"sqlite:///{path}")
-    assert store._keyfile()[0] is not None and store._keyfile()[0].names([1]) is None
-    assert store.sentence_votes(queries, 10, 2) == votes
-    assert store.verify() == []
+    assert store.stats()["key_file_entries"] == 0  # not used ...
+    assert store.sentence_votes(queries, 10, 2) == votes  # ... counted in SQLite instead
+    assert store.verify() == [f"{listed}: damaged key file: not a newsdiff key file of this "
+                              "version (rebuild it: `newsdiff index build --rebuild`)"]
+    build_index(corpus, store, settings)  # 002 back, the reprint gone, and a new key file
+    assert store.verify() == [] and store.stats()["key_file_entries"] > 0
+    assert keyfile.read(listed).token != kf.token
+    votes = store.sentence_votes(queries, 10, 2)
+    assert seed in {doc for doc, *_ in votes} and votes == rank_votes(
+        store.lookup([k for k, _ in queries], skip_hot=True), queries, 10, 2)
     store.close()
 
 

@@ -315,8 +315,8 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
     sk = sketch(item, settings, bands, for_storage=False)
     doc_votes: Counter[str] = Counter(
-        doc_id for _, doc_id, sent in store.lookup([k for k, s in sk.buckets if s < 0])
-        if sent < 0 and doc_id != raw.id)
+        doc_id for _, doc_id, _ in store.lookup([k for k, s in sk.buckets if s < 0],
+                                                bands_only=True) if doc_id != raw.id)
     # The indexed sentences sharing most buckets with each new sentence are aligned; the
     # store counts the shared buckets (stock-phrase buckets left out).
     votes = store.sentence_votes([(k, s) for k, s in sk.buckets if s >= 0],

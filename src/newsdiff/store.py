@@ -191,11 +191,11 @@ class IndexStore(Protocol):
     def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Each sentence's stored facts (`facts.facts_json`) of these documents."""
 
-    def lookup(self, keys: Sequence[int], skip_hot: bool = False
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False, bands_only: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
-        out."""
+        out; with `bands_only`, only document-band entries (sentence -1)."""
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
                        min_shared: int = 1, exclude: str = ""

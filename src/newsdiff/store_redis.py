@@ -158,11 +158,12 @@ class RedisStore:
                 for doc_id, blob in zip(ids, self._call(pipe.execute), strict=True)
                 if blob is not None}
 
-    def lookup(self, keys: Sequence[int], skip_hot: bool = False
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False, bands_only: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
-        out (SCARD is constant-time here)."""
+        out (SCARD is constant-time here); with `bands_only`, only document-band entries
+        (sentence -1)."""
         unique = sorted(set(keys))
         if skip_hot:
             pipe = self.r.pipeline(transaction=False)
@@ -177,6 +178,8 @@ class RedisStore:
         for key, members in zip(unique, self._call(pipe.execute), strict=True):
             for member in members:
                 doc_id, sent = member.decode().rsplit(SEP, 1)
+                if int(sent) >= 0 and bands_only:
+                    continue
                 out.append((key, doc_id, int(sent)))
         return out
 

@@ -81,6 +81,10 @@ ranked AS (
 SELECT d.id, r.sent, r.mine, r.n FROM ranked r JOIN docs d ON d.rowid = r.doc
 WHERE r.rank <= ?
 """
+# A record and its facts (~24 KB on the benchmark corpus) span two pages of this size
+# rather than six of SQLite's default 4 KB: a check reads up to fifty records, from disk
+# when the page cache no longer holds the index. Set when a file is created.
+PAGE_BYTES = 16384
 CACHE_PAGES_KB = -262144  # 256 MB of page cache per connection
 MMAP_BYTES = 2147418112  # SQLite's cap
 # A build writes a new key file when more documents than this (and than this share of
@@ -120,6 +124,7 @@ class SqliteStore:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # a new file only
             mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute(f"PRAGMA cache_size = {CACHE_PAGES_KB}")
@@ -214,9 +219,8 @@ class SqliteStore:
                  last + len(rows), record.pack_facts()))
             rowid = cur.lastrowid
             if self._pending is not None:
-                mine = [(k, sent) for k, sent in rows if sent >= 0]
-                self._pending.append((rowid, np.array([k for k, _ in mine], dtype=np.int64),
-                                      np.array([sent for _, sent in mine], dtype=np.int32)))
+                self._pending.append((rowid, np.array([k for k, _ in rows], dtype=np.int64),
+                                      np.array([sent for _, sent in rows], dtype=np.int32)))
             self.db.executemany("INSERT INTO buckets (rowid, key, doc, sent) VALUES (?,?,?,?)",
                                 ((last + 1 + i, k, rowid, sent)
                                  for i, (k, sent) in enumerate(rows)))
@@ -267,8 +271,11 @@ class SqliteStore:
 
     def _keyfile_behind(self) -> bool:
         """True when so many documents were written or removed one at a time since the key
-        file (or there is none) that a build should write a new one."""
+        file (or there is none) that a build should write a new one, or the key file the
+        index lists cannot be used (damaged, missing, of another layout)."""
         kf, _ = self._keyfile()
+        if kf is None and self._read("SELECT 1 FROM meta WHERE name = 'keyfile'"):
+            return True
         (since,), = self._read("SELECT COUNT(*) FROM docs WHERE rowid > ?",
                                (kf.watermark if kf else 0,))
         (removed,), = self._read("SELECT COUNT(*) FROM stale")
@@ -301,15 +308,29 @@ class SqliteStore:
         return {doc_id: stored_facts(doc_id, blob, str(self.path)) for doc_id, blob in
                 self._read_in("SELECT id, facts FROM docs WHERE id IN ({})", doc_ids)}
 
-    def lookup(self, keys: Sequence[int], skip_hot: bool = False
+    def lookup(self, keys: Sequence[int], skip_hot: bool = False, bands_only: bool = False
                ) -> list[tuple[int, str, int]]:
         """(bucket key, document id, sentence or -1) for every stored entry of these keys;
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
-        out."""
+        out; with `bands_only`, only document-band entries (sentence -1) are wanted, and
+        those of the documents in the key file are read from it."""
         self._key_index()
         wanted = set(keys) - (self._hot(keys) if skip_hot else set())
-        return self._read_in("SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON "
-                             "d.rowid = b.doc WHERE b.key IN ({})", wanted)
+        sql = ("SELECT b.key, d.id, b.sent FROM buckets b JOIN docs d ON d.rowid = b.doc "
+               "WHERE b.key IN ({})")
+        kf = self._keyfile()[0] if bands_only else None
+        if kf is None:
+            found = self._read_in(sql, wanted)
+            return [e for e in found if e[2] < 0] if bands_only else found
+        stale = [r[0] for r in self._read("SELECT rowid FROM stale")]
+        entries = kf.band_entries(sorted(wanted), stale)
+        ids = kf.names({doc for _, doc in entries})
+        found = [(key, ids[doc], -1) for key, doc in entries]
+        (newest,), = self._read("SELECT COALESCE(MAX(rowid), 0) FROM docs")
+        if newest > kf.watermark:  # documents written since the key file
+            found += self._read_in(sql + f" AND b.sent < 0 AND b.doc > {kf.watermark:d}",
+                                   wanted)
+        return found
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
                        min_shared: int = 1, exclude: str = ""
@@ -337,10 +358,7 @@ class SqliteStore:
         except (OverflowError, OSError, ValueError):
             return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
                              per_sentence)
-        rowids = {doc for doc, _, _, _ in found}
-        ids = kf.names(rowids)
-        if ids is None:  # a key file of the first layout
-            ids = self._ids(rowids)
+        ids = kf.names({doc for doc, _, _, _ in found})
         out = [(ids[doc], sent, mine, n) for doc, sent, mine, n in found if doc in ids]
         (newest,), = self._read("SELECT COALESCE(MAX(rowid), 0) FROM docs")
         if newest > kf.watermark:  # documents written since the key file
@@ -361,10 +379,6 @@ class SqliteStore:
     def _hot(self, keys: Iterable[int]) -> set[int]:
         """Those of these keys that are stock phrases (listed in `hot`)."""
         return {r[0] for r in self._read_in("SELECT key FROM hot WHERE key IN ({})", keys)}
-
-    def _ids(self, rowids: Iterable[int]) -> dict[int, str]:
-        """Document ids by rowid (rowids of removed documents left out)."""
-        return dict(self._read_in("SELECT rowid, id FROM docs WHERE rowid IN ({})", rowids))
 
     @property
     def keyfile_path(self) -> Path:
@@ -416,14 +430,17 @@ class SqliteStore:
         # a 100,000-article build holds about a hundred million entries.
         fresh = np.array([doc for doc, _, _ in pending], dtype=np.int64)
         others = live[~np.isin(live, fresh)]
-        from_old = np.zeros(0, dtype=bool)
+        olds: list[tuple[keyfile.Table, np.ndarray]] = []
         if old is not None:
-            from_old = _member(others[others <= old.watermark], old.docs)
+            kept = others[others <= old.watermark]
+            olds = [(t, _member(kept, t.rows["doc"])) for t in (old.sentences, old.doc_bands)]
             others = others[others > old.watermark]
-        table = [np.array(self._read_in(  # the other documents' entries, from the table
-            "SELECT key, doc, sent FROM buckets WHERE sent >= 0 AND doc IN ({})",
-            others.tolist()), dtype=np.int64).reshape(-1, 3)]
-        total = (sum(len(keys) for _, keys, _ in pending) + int(from_old.sum())
+        table = []  # the other documents' entries, from the table, a slice at a time
+        for lo in range(0, len(others), 5000):
+            table.append(np.array(self._read_in(
+                "SELECT key, doc, sent FROM buckets WHERE doc IN ({})",
+                others[lo:lo + 5000].tolist()), dtype=np.int64).reshape(-1, 3))
+        total = (sum(len(keys) for _, keys, _ in pending) + sum(int(m.sum()) for _, m in olds)
                  + sum(len(t) for t in table))
         keys = np.empty(total, dtype=np.int64)
         docs = np.empty(total, dtype=np.int32)
@@ -434,31 +451,38 @@ class SqliteStore:
             keys[at:at + len(k)], docs[at:at + len(k)], sents[at:at + len(k)] = k, doc, snt
             at += len(k)
         step = 1 << 23
-        for lo in range(0, len(from_old), step):
-            rows = np.flatnonzero(from_old[lo:lo + step]) + lo
-            n = len(rows)
-            keys[at:at + n], docs[at:at + n], sents[at:at + n] = (
-                old.keys[rows], old.docs[rows], old.sents[rows])  # type: ignore[union-attr]
-            at += n
+        while olds:
+            t, member = olds.pop()
+            for lo in range(0, len(member), step):
+                part = t.rows[np.flatnonzero(member[lo:lo + step]) + lo]
+                n = len(part)
+                keys[at:at + n], docs[at:at + n], sents[at:at + n] = (
+                    part["key"], part["doc"], part["sent"])
+                at += n
         for t in table:
             keys[at:at + len(t)], docs[at:at + len(t)], sents[at:at + len(t)] = t.T
             at += len(t)
-        del from_old, table
-        keep = ~_member(hot, keys) & _member(live, docs)  # stock phrases, removed documents
-        keys = keys[keep]
-        docs = docs[keep]
-        sents = sents[keep]
+        del table
+        # sentence entries but stock phrases, document-band entries; of live documents
+        alive = _member(live, docs)
+        band = alive & (sents < 0)
+        keep = alive & (sents >= 0) & ~_member(hot, keys)
+        del alive
+        band_keys, band_docs = keys[band], docs[band]
+        del band
+        keys, docs, sents = keys[keep], docs[keep], sents[keep]
         del keep
         order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        docs = docs[order]
-        sents = sents[order]
+        keys, docs, sents = keys[order], docs[order], sents[order]
+        order = np.argsort(band_keys, kind="stable")
+        band_keys, band_docs = band_keys[order], band_docs[order]
         del order
         token = secrets.token_hex(8)
         newest = int(live.max(initial=0))
         self._keys = None
         try:
-            keyfile.write(self.keyfile_path, token, newest, len(live), keys, docs, sents, names)
+            keyfile.write(self.keyfile_path, token, newest, len(live), (keys, docs, sents),
+                          (band_keys, band_docs), names)
         except OSError as exc:
             raise IndexStoreError(f"{self.keyfile_path}: cannot write the key file: "
                                   f"{exc.strerror or exc}") from None
@@ -485,7 +509,8 @@ class SqliteStore:
         return {"backend": "sqlite", "path": str(self.path), "documents": docs,
                 "bucket_entries": buckets, "furniture_lines": furniture,
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
-                "key_file_entries": len(kf.keys) if kf is not None else 0}
+                "key_file_entries": len(kf.sentences.rows) if kf is not None else 0,
+                "key_file_band_entries": len(kf.doc_bands.rows) if kf is not None else 0}
 
     def verify(self) -> list[str]:
         """Problems found by a consistency check (empty when the index is sound)."""
@@ -532,8 +557,10 @@ class SqliteStore:
                     "`newsdiff index build --rebuild`)"]
         if found.token != token:
             return []
-        if len(found.keys) > 1 and bool((found.keys[1:] < found.keys[:-1]).any()):
-            return [f"{self.keyfile_path}: damaged key file: keys out of order"]
+        for t in (found.sentences, found.doc_bands):
+            keys = t.rows["key"]
+            if len(keys) > 1 and bool((keys[1:] < keys[:-1]).any()):
+                return [f"{self.keyfile_path}: damaged key file: keys out of order"]
         return []
 
     def close(self) -> None:
