@@ -440,6 +440,10 @@ def test_build_index_api_reports_what_it_did(tmp_path: Path) -> None:
     report = build_index(corpus, store, Settings())
     assert len(report.added) == 5 and report.unchanged == 0
     assert store.verify() == []
+    # a record and its facts in few pages: the page size is set before the file exists
+    from newsdiff.store_sqlite import PAGE_BYTES
+
+    assert store.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES > 4096
     store.close()
 
 
