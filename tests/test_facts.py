@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from newsdiff.facts import (
     FACT_KINDS,
     dates,
@@ -172,3 +174,41 @@ def test_sentence_initial_negators_are_not_names():
 def test_against_states_a_vote_even_in_brackets():
     text = "Most voters vote (against) the treaty; the fight against corruption goes on."
     assert [f.text for f in stances(text)] == ["against"]
+
+
+def test_skipping_patterns_a_sentence_cannot_match_never_changes_the_facts(
+        monkeypatch) -> None:
+    """Each pattern is run only over sentences holding a word (or digit) its matches need;
+    with every pattern run over every sentence, the facts are the same: on the seed
+    articles, and on sentences made of every trigger word, in odd cases, and with the
+    letters IGNORECASE matches with ASCII ones ("ſix" is "six" to a case-blind pattern)."""
+    from newsdiff import facts
+    from newsdiff.facts import STANCES, extract_facts, may_hold_outside_facts
+
+    texts = [seed_text(f"00{k}") for k in range(5)] + [". ".join(parts) + "." for parts in (
+        ["He did NOT go", "nor did she", "they failed to act", "Fails to act",
+         "were unable to leave", "it cannot wait", "no one came", "nobody", "nothing",
+         "none", "neither", "Never again", "without it", "rather than that",
+         "instead of this", "They stopped talking", "it ceased trading", "it ceases trading",
+         "they halted mining", "it halts mining", "stop smoking", "they quit smoking",
+         "It won’t", "we DON'T", "No"],
+        [f"They {w} it" for w in STANCES] + [f"THEY {w.upper()} IT" for w in STANCES],
+        ["Twenty-first", "Seventy-five", "a dozen", "ſix ships", "ſeventy-ſeven ſhips",
+         "the ſecond one", "K℃ Kelvin", "İstanbul", "ınto", "4,500 km", "$3bn", "12%",
+         "1,234.5 tonnes", "Three", "hundredth"],
+        ["On Jan. 5 and Sept 3, 2004", "in May", "the 1990s", "next week", "TODAY",
+         "Yesterday", "last MONTH", "on Tuesday", "21 August 1945", "the 16th of November",
+         "June 2003", "this ſeptember"],
+        ["Nothing here to see", "", "ſ"])]
+    sentences = [(t, m.start(), m.end()) for t in texts
+                 for m in re.finditer(r"[^.;!?]+[.;!?]?", t)] + [
+        (t, 0, len(t)) for t in texts]
+    quick = [extract_facts(t, s, e, "2005-05-18") for t, s, e in sentences]
+    holds = [may_hold_outside_facts(t[s:e]) for t, s, e in sentences]
+    everything = facts._Seen(facts._MONTH_WORDS | facts._WEEKDAY_WORDS, None, True, "n't")
+    monkeypatch.setattr(facts, "_seen", lambda *a: everything)
+    assert [extract_facts(t, s, e, "2005-05-18") for t, s, e in sentences] == quick
+    assert [may_hold_outside_facts(t[s:e]) for t, s, e in sentences] == holds
+    assert sum(map(len, quick)) > 200 and any(holds) and not all(holds)
+    kinds = {f.kind for fs in quick for f in fs}
+    assert kinds == {"number", "date", "entity", "negation", "stance"}

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .tokens import FUNCTION_WORDS
 
@@ -195,6 +196,40 @@ _NUMBER_WORD = re.compile(
 )
 
 
+# Which patterns can match a text at all: each case-blind pattern below needs one of a few
+# words (as a whole \w+ run), and the number patterns a digit, so a sentence holding none
+# is not searched. IGNORECASE matches four non-ASCII letters with ASCII ones ("ſ" with
+# "s", "K" with "k"): in a text holding one, every case-blind pattern is run.
+_RUN = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+class _Seen(NamedTuple):
+    """The words of a text as written and lower-cased (None: see _FOLDS_TO_ASCII), whether
+    it holds a digit, and the text lower-cased."""
+
+    written: frozenset[str]
+    lower: frozenset[str] | None
+    digit: bool
+    text: str
+
+    def any_of(self, words: frozenset[str]) -> bool:
+        """Whether a case-blind pattern that needs one of `words` may match."""
+        return self.lower is None or not self.lower.isdisjoint(words)
+
+
+def _seen(text: str, start: int = 0, end: int | None = None) -> _Seen:
+    end = len(text) if end is None else end
+    runs = _RUN.findall(text, start, end)
+    folds = _FOLDS_TO_ASCII.search(text, start, end) is not None
+    return _Seen(frozenset(runs), None if folds else frozenset(r.lower() for r in runs),
+                 _DIGIT.search(text, start, end) is not None, text[start:end].lower())
+
+
+_NUMBER_WORDS = frozenset(CARDINALS) | frozenset(ORDINALS)  # a match ends with one
+
+
 def singular(word: str) -> str:
     """A plural English noun made singular, roughly ("islands" -> "island")."""
     w = word.lower().replace("’", "'")
@@ -339,13 +374,18 @@ def numbers(text: str, start: int = 0, end: int | None = None,
     """Numbers in ``text[start:end]`` (digits or words) with comparator and counted noun;
     spans in `skip` (dates) are left out, and so are times, scores and four-digit years."""
     end = len(text) if end is None else end
+    return _numbers(text, start, end, skip, _seen(text, start, end))
+
+
+def _numbers(text: str, start: int, end: int, skip: Sequence[tuple[int, int]],
+             seen: _Seen) -> list[Fact]:
     found: list[Fact] = []
     taken = list(skip)
 
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
-    for m in _DIGITS.finditer(text, start, end):
+    for m in _DIGITS.finditer(text, start, end) if seen.digit else ():
         s, e = m.start(), m.end()
         if not free(s, e) or _is_year(text, m):
             continue
@@ -379,7 +419,7 @@ def numbers(text: str, start: int = 0, end: int | None = None,
         comp, c_start = _comparator_before(text, s)
         found.append(_number_fact(text, s, e, value, unit, mods, comp, c_start, ordinal))
         taken.append((s, e))
-    for m in _NUMBER_WORD.finditer(text, start, end):
+    for m in _NUMBER_WORD.finditer(text, start, end) if seen.any_of(_NUMBER_WORDS) else ():
         s, e = m.start(), m.end()
         if not free(s, e):
             continue
@@ -492,6 +532,20 @@ _DATE_PATTERNS = (
         r"\b(?P<rel>(?:(?:later|earlier|early|late)\s+)?(?:next|last|this|past)\s+"
         r"(?P<unit>week|month|year)|today|yesterday|tomorrow|tonight)\b", re.I)),
 )
+_MONTH_WORDS = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH_RE))  # as written: "Sept"
+_WEEKDAY_WORDS = frozenset(d.capitalize() for d in WEEKDAYS)
+_RELATIVE_WORDS = frozenset({"week", "month", "year", "today", "yesterday", "tomorrow",
+                             "tonight"})
+# What a text must hold for each date pattern to match in it (see `_Seen`)
+_DATE_NEEDS = {
+    "md": lambda seen: not seen.written.isdisjoint(_MONTH_WORDS),
+    "dm": lambda seen: not seen.written.isdisjoint(_MONTH_WORDS),
+    "my": lambda seen: not seen.written.isdisjoint(_MONTH_WORDS),
+    "m": lambda seen: not seen.written.isdisjoint(_MONTH_WORDS),
+    "decade": lambda seen: seen.digit,
+    "weekday": lambda seen: not seen.written.isdisjoint(_WEEKDAY_WORDS),
+    "relative": lambda seen: seen.any_of(_RELATIVE_WORDS),
+}
 _FUTURE_CUES = frozenset({"will", "'ll", "scheduled", "due", "planned", "plans", "next",
                           "until", "expected", "shall", "upcoming"})
 
@@ -551,6 +605,11 @@ def dates(text: str, start: int = 0, end: int | None = None,
     """Dates, date ranges, years, weekdays and relative dates in ``text[start:end]``,
     with ISO ``lo``/``hi`` filled where the text or the publication date fixes them."""
     end = len(text) if end is None else end
+    return _dates(text, start, end, published, _seen(text, start, end))
+
+
+def _dates(text: str, start: int, end: int, published: str | None, seen: _Seen
+           ) -> list[Fact]:
     base = publication_date(published)
     found: list[Fact] = []
 
@@ -558,6 +617,8 @@ def dates(text: str, start: int = 0, end: int | None = None,
         return all(e <= f.start or s >= f.end for f in found)
 
     for kind, pattern in _DATE_PATTERNS:
+        if not _DATE_NEEDS[kind](seen):
+            continue
         for m in pattern.finditer(text, start, end):
             s, e = (m.start("month"), m.end()) if kind == "m" else (m.start(), m.end())
             if not free(s, e):
@@ -565,7 +626,7 @@ def dates(text: str, start: int = 0, end: int | None = None,
             fact = _date_fact(kind, m, text, base)
             if fact is not None:
                 found.append(fact)
-    for m in _DIGITS.finditer(text, start, end):  # bare years: "in 1945", "from 2017"
+    for m in _DIGITS.finditer(text, start, end) if seen.digit else ():  # bare years
         if free(m.start(), m.end()) and _is_year(text, m):
             y = int(m.group("num"))
             found.append(Fact("date", m.start(), m.end(), m.group(), str(y), grain="year",
@@ -853,18 +914,37 @@ _STANCE_RE = re.compile(r"\b(?:" + "|".join(sorted(STANCES, key=len, reverse=Tru
                         + r")\b", re.I)
 
 
+# the words one of which a match of _NEGATION_RE starts with, but for "n't"
+_NEGATION_WORDS = frozenset("""no fail failed fails unable cannot not never none nor neither
+    nobody nothing without rather instead stop stopped stops ceased ceases halted halts
+    quit""".split())
+_STANCE_WORDS = frozenset(STANCES)
+
+
+def _may_negate(seen: _Seen) -> bool:
+    return seen.any_of(_NEGATION_WORDS) or "n't" in seen.text or "n’t" in seen.text
+
+
 def may_hold_outside_facts(text: str) -> bool:
     """True when `text` holds a negator, a stance word or a number: the facts that can
     differ next to a passage two statements share word for word ("More than 40 people
     were hurt" / "40 people were hurt"). A cheap test, run before `extract_facts`."""
-    return any(r.search(text) for r in (_NEGATION_RE, _STANCE_RE, _DIGITS, _NUMBER_WORD))
+    seen = _seen(text)
+    return ((_may_negate(seen) and _NEGATION_RE.search(text) is not None)
+            or (seen.any_of(_STANCE_WORDS) and _STANCE_RE.search(text) is not None)
+            or (seen.digit and _DIGITS.search(text) is not None)
+            or (seen.any_of(_NUMBER_WORDS) and _NUMBER_WORD.search(text) is not None))
 
 
 def negations(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
     """Negators ("not", "n't", "never", "no", "failed to"...) in ``text[start:end]``."""
     end = len(text) if end is None else end
+    return _negations(text, start, end, _seen(text, start, end))
+
+
+def _negations(text: str, start: int, end: int, seen: _Seen) -> list[Fact]:
     out = []
-    for m in _NEGATION_RE.finditer(text, start, end):
+    for m in _NEGATION_RE.finditer(text, start, end) if _may_negate(seen) else ():
         if re.match(r"\.\s?\d", text[m.end():m.end() + 3]):
             continue  # "No. 1"
         word = " ".join(m.group().lower().replace("’", "'").split())
@@ -878,8 +958,12 @@ def negations(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
 def stances(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
     """Stance words ("agreed", "refused", "reluctant", "willing", "rejected"...)."""
     end = len(text) if end is None else end
+    return _stances(text, start, end, _seen(text, start, end))
+
+
+def _stances(text: str, start: int, end: int, seen: _Seen) -> list[Fact]:
     out = []
-    for m in _STANCE_RE.finditer(text, start, end):
+    for m in _STANCE_RE.finditer(text, start, end) if seen.any_of(_STANCE_WORDS) else ():
         word = m.group().lower()
         if m.start() > 0 and text[m.start() - 1] == "-":
             continue  # "state-backed"
@@ -923,13 +1007,14 @@ def extract_facts(text: str, start: int = 0, end: int | None = None,
     """All facts in ``text[start:end]``, sorted by offset; dates before numbers so that
     "Dec. 15" is one date rather than a number."""
     end = len(text) if end is None else end
-    ds = dates(text, start, end, published)
-    ns = numbers(text, start, end, skip=[(d.start, d.end) for d in ds])
+    seen = _seen(text, start, end)
+    ds = _dates(text, start, end, published, seen)
+    ns = _numbers(text, start, end, [(d.start, d.end) for d in ds], seen)
     es = entities(text, start, end)
     # a date inside a name ("May" in "May Day") stays a date; a name that is a date goes
     es = [x for x in es if all(x.end <= d.start or x.start >= d.end for d in ds)
           or len(x.name.split()) > 1]
-    out = ds + ns + es + negations(text, start, end) + stances(text, start, end)
+    out = ds + ns + es + _negations(text, start, end, seen) + _stances(text, start, end, seen)
     out.sort(key=lambda f: (f.start, FACT_KINDS.index(f.kind), f.end))
     return out
 
