@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsdiff.align import align
 from newsdiff.config import Settings
@@ -101,3 +103,54 @@ def test_verbatim_passage_inside_longer_sentences() -> None:
     al = _align(a, b)
     assert al is not None and al.kind == "verbatim" and al.score == 1.0
     assert a[al.ops[0].a_start:al.ops[-1].a_end] == shared
+
+
+def _rephrased_exhaustively(words_a, words_b):  # type: ignore[no-untyped-def]
+    """The rephrase search as specified: every stretch of `a` from a shared word to a
+    shared word, each with the densest stretch of `b` for what it shares; the pair sharing
+    most words, then densest, first found wins. (Returns the two word ranges.)"""
+    from newsdiff.align import (
+        REPHRASE_MIN_DENSITY,
+        REPHRASE_MIN_SHARED,
+        _common_keys,
+        _compact,
+    )
+
+    shared_all = _common_keys(words_a, 0, len(words_a)) & _common_keys(words_b, 0, len(words_b))
+    if len(shared_all) < REPHRASE_MIN_SHARED:
+        return None
+    spots = [i for i, w in enumerate(words_a) if w.common and w.key in shared_all]
+    best = None
+    for x in range(len(spots)):
+        for y in range(x + REPHRASE_MIN_SHARED - 1, len(spots)):
+            lo, hi = spots[x], spots[y] + 1
+            keys_a = _common_keys(words_a, lo, hi)
+            b_lo, b_hi = _compact(words_b, keys_a & shared_all)
+            keys_b = _common_keys(words_b, b_lo, b_hi)
+            shared = keys_a & shared_all & keys_b
+            if len(shared) < REPHRASE_MIN_SHARED:
+                continue
+            density = min(len(shared) / len(keys_a), len(shared) / len(keys_b))
+            if density >= REPHRASE_MIN_DENSITY and (
+                    best is None or (len(shared), density) > best[:2]):
+                best = (len(shared), density, (lo, hi), (b_lo, b_hi))
+    return None if best is None else best[2:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 11), min_size=0, max_size=60),
+       st.lists(st.integers(0, 11), min_size=0, max_size=60))
+def test_the_rephrase_search_finds_what_trying_every_stretch_finds(a, b) -> None:
+    """The search skips stretches that cannot rank higher (the same shared words as a
+    shorter one); on long sentences of a few recurring words it returns exactly what
+    trying every stretch returns."""
+    from newsdiff.align import _rephrased
+
+    vocab = ("tanker cargo harbour crude spill coast guard divers wreck salvage crew "
+             "storm").split()
+    text_a = " ".join(vocab[i] if i < 10 else "The" for i in a)
+    text_b = " ".join(vocab[i] if i < 10 else "and" for i in b)
+    wa, wb = words(text_a), words(text_b)
+    found = _rephrased(text_a, wa, text_b, wb, Settings())
+    assert (None if found is None else (found.a_words, found.b_words)) == \
+        _rephrased_exhaustively(wa, wb)

@@ -178,9 +178,12 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
     # densest stretch of `b` for what it shares; the pair sharing most words wins.
     spots = [i for i, w in enumerate(words_a) if w.common and w.key in shared_all]
     best: tuple[int, float, tuple[int, int], tuple[int, int]] | None = None
+    # the densest stretch of `b` for each set of shared words tried so far
+    stretches: dict[frozenset[str], tuple[int, int, set[str]]] = {}
     for x, lo in enumerate(spots):
         keys_a: set[str] = set()
         cursor = lo
+        tried: set[str] | None = None
         for y in range(x, len(spots)):
             hi = spots[y]
             keys_a.update(w.key for w in words_a[cursor:hi + 1] if w.common)
@@ -188,11 +191,20 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
             if y - x + 1 < REPHRASE_MIN_SHARED:
                 continue
             shared = keys_a & shared_all
+            # The same shared words as the last stretch tried from `lo`: the same stretch
+            # of `b`, and this one of `a` no denser (`keys_a` only grew), so it cannot rank
+            # higher. Long sentences (tables, lists) made this search quadratic.
+            if shared == tried:
+                continue
+            tried = shared
             if len(shared) < REPHRASE_MIN_SHARED or (best and len(shared) < best[0]):
                 continue
-            b_lo, b_hi = _compact(words_b, shared)
-            keys_b = _common_keys(words_b, b_lo, b_hi)
-            shared &= keys_b
+            key = frozenset(shared)
+            if key not in stretches:
+                b_lo, b_hi = _compact(words_b, shared)
+                stretches[key] = (b_lo, b_hi, _common_keys(words_b, b_lo, b_hi))
+            b_lo, b_hi, keys_b = stretches[key]
+            shared = shared & keys_b
             if len(shared) < REPHRASE_MIN_SHARED:
                 continue
             density = min(len(shared) / len(keys_a), len(shared) / len(keys_b))
