@@ -147,17 +147,20 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
 def _compact(words: Sequence[Word], shared: set[str]) -> tuple[int, int]:
     """The stretch of common content words that is densest in `shared` keys (Kadane), as a
     word range [lo, hi)."""
+    return _densest([(i, w.key) for i, w in enumerate(words) if w.common], shared)
+
+
+def _densest(common: Sequence[tuple[int, str]], shared: set[str]) -> tuple[int, int]:
+    """`_compact` over the (position, key) of the common content words of a sentence."""
     best, best_range = 0.0, (0, 0)
     run, run_lo, seen = 0.0, 0, set()
-    for i, w in enumerate(words):
-        if not w.common:
-            continue
-        if w.key in shared:
+    for i, key in common:
+        if key in shared:
             if run <= 0:
-                run, run_lo, seen = 1.0, i, {w.key}
-            elif w.key not in seen:
+                run, run_lo, seen = 1.0, i, {key}
+            elif key not in seen:
                 run += 1.0
-                seen.add(w.key)
+                seen.add(key)
             if run > best:
                 best, best_range = run, (run_lo, i + 1)
         else:
@@ -180,7 +183,17 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
     best: tuple[int, float, tuple[int, int], tuple[int, int]] | None = None
     # the densest stretch of `b` for each set of shared words tried so far
     stretches: dict[frozenset[str], tuple[int, int, set[str]]] = {}
+    common_b = [(i, w.key) for i, w in enumerate(words_b) if w.common]
+    # the most shared words a stretch starting at each spot can hold
+    within: list[int] = []
+    later: set[str] = set()
+    for i in reversed(spots):
+        later.add(words_a[i].key)
+        within.append(len(later))
+    within.reverse()
     for x, lo in enumerate(spots):
+        if within[x] < REPHRASE_MIN_SHARED or (best and within[x] < best[0]):
+            break  # nor can any later start
         keys_a: set[str] = set()
         cursor = lo
         tried: set[str] | None = None
@@ -188,6 +201,8 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
             hi = spots[y]
             keys_a.update(w.key for w in words_a[cursor:hi + 1] if w.common)
             cursor = hi + 1
+            if within[x] / len(keys_a) < REPHRASE_MIN_DENSITY:
+                break  # too few shared words for so long a stretch, now or further on
             if y - x + 1 < REPHRASE_MIN_SHARED:
                 continue
             shared = keys_a & shared_all
@@ -199,9 +214,12 @@ def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Seque
             tried = shared
             if len(shared) < REPHRASE_MIN_SHARED or (best and len(shared) < best[0]):
                 continue
+            if len(shared) / len(keys_a) < REPHRASE_MIN_DENSITY or (
+                    best and len(shared) == best[0] and len(shared) / len(keys_a) <= best[1]):
+                continue  # not dense enough; or at best a tie in shared words, no denser
             key = frozenset(shared)
             if key not in stretches:
-                b_lo, b_hi = _compact(words_b, shared)
+                b_lo, b_hi = _densest(common_b, shared)
                 stretches[key] = (b_lo, b_hi, _common_keys(words_b, b_lo, b_hi))
             b_lo, b_hi, keys_b = stretches[key]
             shared = shared & keys_b
