@@ -88,7 +88,7 @@ PAGE_BYTES = 16384
 CACHE_PAGES_KB = -262144  # 256 MB of page cache per connection
 # Counting shared buckets in SQL (no key file) reads the bucket index straight from the
 # OS page cache, up to SQLite's 2 GB cap: copying every page it touches into SQLite's own
-# cache tripled its time. Nothing else maps the file: a fault on a mapped page reads the
+# cache tripled its time. Otherwise the file is not mapped: a fault on a mapped page reads the
 # disk's whole read-ahead around it (8 MB on this machine's disk), and the few records a
 # check reads are scattered: a check at 100,000 articles, with nothing in the page cache,
 # took 611 ms (p50) mapped and 63 ms read page by page.
@@ -552,10 +552,10 @@ class SqliteStore:
             found = keyfile.read(self.keyfile_path)
         except OSError as exc:
             return [f"{self.keyfile_path}: key file unreadable: {exc.strerror or exc} "
-                    "(rebuild it: `newsdiff index build --rebuild`)"]
+                    "(`newsdiff index build` writes a new one)"]
         except (ValueError, KeyError, TypeError) as exc:
-            return [f"{self.keyfile_path}: damaged key file: {exc} (rebuild it: "
-                    "`newsdiff index build --rebuild`)"]
+            return [f"{self.keyfile_path}: damaged key file: {exc} (`newsdiff index "
+                    "build` writes a new one)"]
         if found.token != token:
             return []
         for t in (found.sentences, found.doc_bands):
