@@ -113,7 +113,7 @@ def _rephrased_exhaustively(words_a, words_b):  # type: ignore[no-untyped-def]
         REPHRASE_MIN_DENSITY,
         REPHRASE_MIN_SHARED,
         _common_keys,
-        _compact,
+        _densest,
     )
 
     shared_all = _common_keys(words_a, 0, len(words_a)) & _common_keys(words_b, 0, len(words_b))
@@ -125,7 +125,8 @@ def _rephrased_exhaustively(words_a, words_b):  # type: ignore[no-untyped-def]
         for y in range(x + REPHRASE_MIN_SHARED - 1, len(spots)):
             lo, hi = spots[x], spots[y] + 1
             keys_a = _common_keys(words_a, lo, hi)
-            b_lo, b_hi = _compact(words_b, keys_a & shared_all)
+            b_lo, b_hi = _densest([(i, w.key) for i, w in enumerate(words_b) if w.common],
+                                  keys_a & shared_all)
             keys_b = _common_keys(words_b, b_lo, b_hi)
             shared = keys_a & shared_all & keys_b
             if len(shared) < REPHRASE_MIN_SHARED:

@@ -144,14 +144,9 @@ def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequenc
     return Alignment((a_lo, a_hi), (b_lo, b_hi), len(equal), round(score, 4), kind, ops)
 
 
-def _compact(words: Sequence[Word], shared: set[str]) -> tuple[int, int]:
-    """The stretch of common content words that is densest in `shared` keys (Kadane), as a
-    word range [lo, hi)."""
-    return _densest([(i, w.key) for i, w in enumerate(words) if w.common], shared)
-
-
 def _densest(common: Sequence[tuple[int, str]], shared: set[str]) -> tuple[int, int]:
-    """`_compact` over the (position, key) of the common content words of a sentence."""
+    """The stretch of a sentence's common content words, given as (position, key), that is
+    densest in `shared` keys (Kadane), as a word range [lo, hi)."""
     best, best_range = 0.0, (0, 0)
     run, run_lo, seen = 0.0, 0, set()
     for i, key in common:
