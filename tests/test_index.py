@@ -22,7 +22,8 @@ from newsdiff.cli import cli
 from newsdiff.compare import analyze
 from newsdiff.config import Settings
 from newsdiff.corpus import read_corpus, text_article
-from newsdiff.index import build_index
+from newsdiff.facts import facts_from_json
+from newsdiff.index import StoredFacts, build_index, record_document
 from newsdiff.signatures import shingle_hashes
 from newsdiff.store import FORMAT, DocRecord, open_store, pack_facts
 
@@ -170,6 +171,17 @@ def test_records_keep_text_spans_and_shingles_byte_for_byte(tmp_path: Path) -> N
                           shingle_hashes(item.body_norms, settings.shingle_size))
     facts = store.facts([seed.id])[seed.id]
     assert len(facts) == len(rec.sentences) and any(f != "[]" for f in facts)
+    # A check reads records as Documents whose sentences become Spans when asked for.
+    sentences = record_document(rec).sentences
+    assert len(sentences) == len(item.doc.sentences)
+    assert tuple(sentences) == item.doc.sentences == sentences
+    assert (sentences[-1], sentences[2:5]) == (item.doc.sentences[-1], item.doc.sentences[2:5])
+    # ... and the stored facts of the sentences it asks for, parsed when asked for.
+    last = len(rec.sentences) - 1
+    stored = StoredFacts(store, [(seed.id, 0), (seed.id, last), (seed.id, last + 1)])
+    assert stored[(seed.id, last)] == facts_from_json(facts[last])
+    assert (seed.id, last + 1) not in stored and (seed.id, 1) not in stored  # found afresh
+    assert list(stored) == [(seed.id, 0), (seed.id, last)]
     blob = rec.pack()
     assert DocRecord.unpack(blob, rec.minhash) == rec
     for damaged in (blob[:-1], blob + b"x", b"NDR4", b"zlib?" + blob[5:]):

@@ -142,7 +142,7 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
     thread_of = {mid: t.id for t in threads for mid in t.matches}
     holds: dict[tuple[str, int], bool] = {}
     todo = [(order, m) for order, m in enumerate(matches) if _may_diverge(m, docs, holds)]
-    known = known_facts or {}
+    known = {} if known_facts is None else known_facts
     needed = list(dict.fromkeys([(m.a.doc, m.a_sentence) for _, m in todo]
                                 + [(m.b.doc, m.b_sentence) for _, m in todo]))
     # by document, so that what facts.py keeps of one document's text is reused

@@ -9,10 +9,10 @@ then confirms them with the same exact Jaccard, containment and alignment.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from .corpus import (
 )
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
-from .facts import extract_facts, facts_from_json, facts_json, rules_signature
+from .facts import Fact, extract_facts, facts_from_json, facts_json, rules_signature
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore
@@ -165,8 +165,70 @@ def to_record(sk: Sketched) -> DocRecord:
                            for s in doc.sentences))
 
 
+class StoredSentences(Sequence[Span]):
+    """A stored document's sentences, each made into a Span only when asked for: a check
+    reads a few sentences of each document it matched, of thirty or more."""
+
+    def __init__(self, doc_id: str, text: str, offsets: Sequence[tuple[int, int]]) -> None:
+        self._doc, self._text, self._offsets = doc_id, text, offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, k: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> tuple[Span, ...]: ...
+
+    def __getitem__(self, k: int | slice) -> Span | tuple[Span, ...]:
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(len(self))[k])
+        s, e = self._offsets[k]
+        return Span(self._doc, s, e, self._text[s:e])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class StoredFacts(Mapping[tuple[str, int], list[Fact]]):
+    """The facts an index stores for (document, sentence) pairs, read from the index on
+    first use and parsed one sentence at a time when asked for: a check compares the
+    facts of few of its matches (those of a copy are mostly word for word the same)."""
+
+    def __init__(self, store: IndexStore, wanted: Iterable[tuple[str, int]]) -> None:
+        self._store, self._wanted = store, frozenset(wanted)
+        self._stored: dict[str, tuple[str, ...]] | None = None
+        self._parsed: dict[tuple[str, int], list[Fact]] = {}
+
+    def _json(self, key: tuple[str, int]) -> str | None:
+        if key not in self._wanted:
+            return None
+        if self._stored is None:
+            self._stored = self._store.facts({doc for doc, _ in self._wanted})
+        found = self._stored.get(key[0], ())
+        return found[key[1]] if 0 <= key[1] < len(found) else None  # damaged: found again
+
+    def __getitem__(self, key: tuple[str, int]) -> list[Fact]:
+        if key not in self._parsed:
+            blob = self._json(key)
+            if blob is None:
+                raise KeyError(key)
+            self._parsed[key] = facts_from_json(blob)
+        return self._parsed[key]
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter([key for key in sorted(self._wanted) if self._json(key) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def record_document(rec: DocRecord) -> Document:
-    """The Document a record describes (its sentences as spans, not yet tokenised)."""
+    """The Document a record describes (its sentences as spans, made when read, and not
+    yet tokenised)."""
     text = rec.text
     return Document(
         id=rec.id, path=rec.meta.get("path") or rec.id, text=text,
@@ -175,7 +237,7 @@ def record_document(rec: DocRecord) -> Document:
         published=rec.meta.get("published"),
         boilerplate=tuple(Boilerplate(Span(rec.id, s, e, text[s:e]), r)
                           for s, e, r in rec.boilerplate),
-        sentences=tuple(Span(rec.id, s, e, text[s:e]) for s, e in rec.sentences),
+        sentences=StoredSentences(rec.id, text, rec.sentences),  # type: ignore[arg-type]
     )
 
 
@@ -376,9 +438,7 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
     docs[raw.id] = item.doc
     # The indexed side's facts were found when it was indexed (found again here if a
     # damaged record lacks them).
-    stored = store.facts({m.a.doc for m in matches})
-    stored_facts = {(m.a.doc, m.a_sentence): facts_from_json(stored[m.a.doc][m.a_sentence])
-                    for m in matches if m.a_sentence < len(stored.get(m.a.doc, ()))}
+    stored_facts = StoredFacts(store, [(m.a.doc, m.a_sentence) for m in matches])
     tokens = {**{(m.a.doc, m.a_sentence): theirs_words[(m.a.doc, m.a_sentence)]
                  for m in matches},
               **{(raw.id, k): ws for k, ws in enumerate(item.sentence_words)}}
@@ -400,6 +460,8 @@ __all__ = [
     "BuildReport",
     "CheckResult",
     "Repeat",
+    "StoredFacts",
+    "StoredSentences",
     "build_index",
     "check_article",
     "ensure_compatible",
