@@ -3,7 +3,8 @@
 Runs the stages that ``compare.compare_documents`` and ``cli.write_report`` chain (reading
 and analysis, near-duplicates, recurring statements, threads, divergences, JSON, report
 pages) one after the other on a corpus folder, with the same settings and workers as
-``newsdiff compare``, and prints a line per stage with the size of what it produced. The
+``newsdiff compare``, and prints a line per stage: its wall and CPU seconds, the resident
+memory after it and the peak so far, and the size of what it produced. The
 report is rendered but not written (its pages are counted and measured in memory).
 
 Usage: python benchmarks/stages.py CORPUS_DIR [--workers N]
@@ -42,8 +43,21 @@ def timed(rows: list[tuple[str, float, float, str]], name: str, func: Callable[[
     wall, cpu = time.perf_counter(), _cpu()
     result = func()
     rows.append((name, time.perf_counter() - wall, _cpu() - cpu, size(result)))
-    print(f"{name:<22} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f}  {rows[-1][3]}", flush=True)
+    print(f"{name:<22} {rows[-1][1]:>8.1f} {rows[-1][2]:>8.1f} {_rss_mb():>7} {_peak_mb():>7}"
+          f"  {rows[-1][3]}", flush=True)
     return result
+
+
+def _rss_mb() -> int:
+    """This process's resident memory now (MB)."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() // (1 << 20)
+
+
+def _peak_mb() -> int:
+    """The largest resident memory of this process, or of any worker it waited for (MB)."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                             resource.RUSAGE_CHILDREN)) // 1024
 
 
 def _cpu() -> float:
@@ -63,7 +77,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     settings = load_settings(overrides=overrides)
     n_workers = workers.worker_count(settings.workers)
     rows: list[tuple[str, float, float, str]] = []
-    print(f"{'stage':<22} {'wall s':>8} {'cpu s':>8}  output ({n_workers} worker(s))")
+    print(f"{'stage':<22} {'wall s':>8} {'cpu s':>8} {'RSS MB':>7} {'peak MB':>7}  output "
+          f"({n_workers} worker(s))")
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     raws, _ = timed(rows, "read", lambda: read_corpus([args.corpus], max_bytes, None, False),
                     lambda r: f"{len(r[0])} articles")
@@ -91,9 +106,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     timed(rows, "report pages", lambda: render(comparison, n_workers),
           lambda r: f"{len(r)} files, "
                     f"{sum(len(v.encode('utf-8')) for v in r.values()) / 1e6:.1f} MB")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"{'total':<22} {sum(r[1] for r in rows):>8.1f} {sum(r[2] for r in rows):>8.1f}"
-          f"  peak RSS {peak} MB")
+          f" {_rss_mb():>7} {_peak_mb():>7}")
     return 0
 
 

@@ -30,6 +30,7 @@ from newsdiff.model import (
     ThreadMember,
 )
 from newsdiff.segment import sentences
+from newsdiff.signatures import size_class
 
 from conftest import seed_text
 
@@ -302,3 +303,19 @@ def test_json_of_any_model_tree_round_trips_unchanged(result: Comparison) -> Non
     again = model.loads(text)
     assert again == result
     assert model.dumps(again) == text
+
+
+@given(st.integers(1, 10**9))
+def test_size_classes_round_up_by_at_most_a_32nd_and_are_their_own_class(n: int) -> None:
+    """The set sizes LSH Ensemble partitions: never smaller, at most 1/32 larger, stable,
+    and in order."""
+    c = size_class(n)
+    assert n <= c <= n + n / 32
+    assert size_class(c) == c
+    assert size_class(n + 1) >= c
+
+
+def test_article_sized_sets_fall_into_few_size_classes() -> None:
+    """300 to 1,200 shingles (an article of this corpus) make 65 classes, not 901 sizes:
+    what keeps LSH Ensemble's partitioning (cubic in distinct sizes) fast."""
+    assert len({size_class(n) for n in range(300, 1201)}) == 65
