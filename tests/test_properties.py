@@ -299,7 +299,8 @@ def comparisons(draw: st.DrawFn) -> Comparison:
 def test_json_of_any_model_tree_round_trips_unchanged(result: Comparison) -> None:
     text = model.dumps(result)
     assert text.encode("utf-8")  # always writable as UTF-8
-    json.loads(text)  # standard JSON (no NaN)
+    reference = json.dumps(model.to_jsonable(result), ensure_ascii=False, indent=2)
+    assert json.loads(text) == json.loads(reference)  # standard JSON (no NaN), same values
     again = model.loads(text)
     assert again == result
     assert model.dumps(again) == text
@@ -319,3 +320,16 @@ def test_article_sized_sets_fall_into_few_size_classes() -> None:
     """300 to 1,200 shingles (an article of this corpus) make 65 classes, not 901 sizes:
     what keeps LSH Ensemble's partitioning (cubic in distinct sizes) fast."""
     assert len({size_class(n) for n in range(300, 1201)}) == 65
+
+
+def test_comparison_json_is_laid_out_as_the_json_module_would() -> None:
+    """orjson writes the JSON (see `model.dumps`): byte for byte what `json.dumps` of
+    `to_jsonable` writes, on a real comparison and on text orjson refuses (a lone
+    surrogate, which the `json` module writes)."""
+    result = compare_texts([("a", seed_text("001"), "2013-10-07"),
+                            ("b", seed_text("003"), "2016-11-19")])
+    assert model.dumps(result) == json.dumps(model.to_jsonable(result), ensure_ascii=False,
+                                             indent=2) + "\n"
+    odd = model.Span("a", 0, 2, "\ud800\u2028")
+    assert model.dumps(odd) == ('{\n  "doc": "a",\n  "start": 0,\n  "end": 2,\n'
+                                '  "text": "\ud800\u2028"\n}\n')

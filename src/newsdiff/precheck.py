@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import re
 import sys
@@ -36,7 +35,7 @@ from .index import (
     ensure_compatible,
     index_document,
 )
-from .model import CHECK_SCHEMA, Span, to_jsonable
+from .model import CHECK_SCHEMA, Span, dumps, to_jsonable
 from .store import IndexStore
 from .store_redis import redact_url
 
@@ -119,7 +118,7 @@ def check_json(results: Sequence[CheckResult], fail_on: Sequence[str], index_url
     """The ``newsdiff.check/1`` document for a check run."""
     body = {"schema": CHECK_SCHEMA, "version": newsdiff_version(), "index": redact_url(index_url),
             "fail_on": list(fail_on), "results": [result_dict(r, fail_on) for r in results]}
-    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+    return dumps(body)
 
 
 def _short(text: str, limit: int = 110) -> str:
