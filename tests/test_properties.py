@@ -323,13 +323,14 @@ def test_article_sized_sets_fall_into_few_size_classes() -> None:
 
 
 def test_comparison_json_is_laid_out_as_the_json_module_would() -> None:
-    """orjson writes the JSON (see `model.dumps`): byte for byte what `json.dumps` of
-    `to_jsonable` writes, on a real comparison and on text orjson refuses (a lone
-    surrogate, which the `json` module writes)."""
+    """orjson writes the JSON (see `model.json_bytes`): byte for byte what `json.dumps` of
+    `to_jsonable` writes, on a real comparison; and text orjson refuses (a lone
+    surrogate) as its JSON escape."""
     result = compare_texts([("a", seed_text("001"), "2013-10-07"),
                             ("b", seed_text("003"), "2016-11-19")])
     assert model.dumps(result) == json.dumps(model.to_jsonable(result), ensure_ascii=False,
                                              indent=2) + "\n"
     odd = model.Span("a", 0, 2, "\ud800\u2028")
-    assert model.dumps(odd) == ('{\n  "doc": "a",\n  "start": 0,\n  "end": 2,\n'
-                                '  "text": "\ud800\u2028"\n}\n')
+    assert model.json_bytes(odd) == ('{\n  "doc": "a",\n  "start": 0,\n  "end": 2,\n'
+                                     '  "text": "\\ud800\u2028"\n}\n').encode("utf-8")
+    assert json.loads(model.json_bytes(odd))["text"] == odd.text

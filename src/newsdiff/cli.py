@@ -118,7 +118,7 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
                                   ("published", published)) if v}
     result = compare(paths, settings=settings, skip_bad=skip_bad, metadata=metadata,
                      progress=_progress(quiet))
-    text = model.dumps(result)
+    text = model.json_bytes(result)
     index = write_report(result, out, text)
     if json_path is not None:
         write_text_atomic(json_path, text)
@@ -131,7 +131,8 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
     click.echo(f"report: {index}")
 
 
-def write_report(result: model.Comparison, out: Path, json_text: str | None = None) -> Path:
+def write_report(result: model.Comparison, out: Path, json_text: str | bytes | None = None
+                 ) -> Path:
     """Render the report and swap it into `out` with comparison.json; return index.html."""
     from .report import render
     from .workers import worker_count
@@ -139,7 +140,7 @@ def write_report(result: model.Comparison, out: Path, json_text: str | None = No
     configured = result.settings.get("workers", 0)
     files: dict[str, str | bytes] = dict(render(result, worker_count(
         configured if isinstance(configured, int) else 0)))
-    files["comparison.json"] = json_text if json_text is not None else model.dumps(result)
+    files["comparison.json"] = json_text if json_text is not None else model.json_bytes(result)
     replace_folder_atomic(out, files)
     return out / ("index.html" if "index.html" in files else "comparison.json")
 

@@ -36,8 +36,9 @@ def _real(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename.
+def write_text_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (bytes as they are, text in UTF-8) to `path` through a temporary file
+    and a rename.
 
     Raises:
         NewsdiffError: the folder cannot be written or `path` is a folder.
@@ -52,8 +53,8 @@ def write_text_atomic(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             os.fchmod(fd, mode)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
