@@ -427,3 +427,20 @@ def test_pages_rendered_by_two_workers_are_the_pages_rendered_by_one(
 
     monkeypatch.setattr(report, "RENDER_CHUNK", 1)  # one page per task
     assert render(seed_comparison, workers=2) == seed_files
+
+
+def test_pages_written_by_the_workers_are_the_pages_rendered(
+        monkeypatch, tmp_path: Path, seed_comparison: Comparison,
+        seed_files: dict[str, str]) -> None:
+    """`newsdiff compare` has the workers write the pages they render; the folder then
+    holds exactly `render`'s files, byte for byte."""
+    import newsdiff.report as report
+
+    monkeypatch.setattr(report, "RENDER_CHUNK", 1)
+    names = report.write_pages(tmp_path, seed_comparison, workers=2)
+    assert names == sorted(seed_files)
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == names
+    for name, content in seed_files.items():
+        data = (tmp_path / name).read_bytes()
+        assert data == (content if isinstance(content, bytes) else content.encode("utf-8"))

@@ -12,7 +12,7 @@ from . import model
 from .compare import compare
 from .config import load_settings
 from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError, printable
-from .output import check_output_folder, replace_folder_atomic, write_text_atomic
+from .output import check_output_folder, folder_atomic, write_file, write_text_atomic
 
 
 class UserError(click.ClickException):
@@ -134,15 +134,16 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
 def write_report(result: model.Comparison, out: Path, json_text: str | bytes | None = None
                  ) -> Path:
     """Render the report and swap it into `out` with comparison.json; return index.html."""
-    from .report import render
+    from .report import write_pages
     from .workers import worker_count
 
     configured = result.settings.get("workers", 0)
-    files: dict[str, str | bytes] = dict(render(result, worker_count(
-        configured if isinstance(configured, int) else 0)))
-    files["comparison.json"] = json_text if json_text is not None else model.json_bytes(result)
-    replace_folder_atomic(out, files)
-    return out / ("index.html" if "index.html" in files else "comparison.json")
+    with folder_atomic(out) as folder:
+        pages = write_pages(folder, result, worker_count(
+            configured if isinstance(configured, int) else 0))
+        write_file(folder, "comparison.json",
+                   json_text if json_text is not None else model.json_bytes(result))
+    return out / ("index.html" if "index.html" in pages else "comparison.json")
 
 
 @cli.command("report")

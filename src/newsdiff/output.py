@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import NewsdiffError
@@ -159,14 +160,15 @@ def _keep_hidden(out: Path, tmp: Path) -> None:
             shutil.copy2(keep, target)
 
 
-def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
-    """Write `files` (relative name → content) as the whole content of folder `out`.
-
-    The files are written into a temporary sibling folder which then takes the place of
-    `out`, so a failure leaves the previous folder as it was and no stale file lingers.
+@contextlib.contextmanager
+def folder_atomic(out: Path) -> Iterator[Path]:
+    """A temporary sibling folder to write the whole content of folder `out` into; on
+    leaving the block it takes the place of `out`, so a failure leaves the previous folder
+    as it was and no stale file lingers.
 
     Raises:
-        NewsdiffError: `out` is not ours to replace, or cannot be written.
+        NewsdiffError: `out` is not ours to replace, or cannot be written (an OSError in
+            the block included).
     """
     out = _real(Path(out))
     check_output_folder(out)
@@ -180,13 +182,7 @@ def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
     except OSError as exc:
         raise NewsdiffError(f"{out}: cannot write: {exc.strerror or exc}") from None
     try:
-        for name, content in sorted(files.items()):
-            target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8", newline="\n")
+        yield tmp
         (tmp / MARKER).write_text("This folder is written by newsdiff and replaced on "
                                   "every run.\n", encoding="utf-8")
         if out.is_dir():
@@ -198,6 +194,17 @@ def replace_folder_atomic(out: Path, files: dict[str, str | bytes]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_file(folder: Path, name: str, content: str | bytes) -> None:
+    """Write one file of a folder being built (text in UTF-8 with "\\n" line ends),
+    making its subfolders."""
+    target = folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content, encoding="utf-8", newline="\n")
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

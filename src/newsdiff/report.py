@@ -18,10 +18,11 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 import jinja2
@@ -29,6 +30,7 @@ from rapidfuzz.distance import Indel
 
 from . import workers as par
 from .model import Comparison, Divergence, Document, Match, Span, Thread
+from .output import write_file
 from .threads import doc_order_key
 from .tokens import normalize, words
 
@@ -1509,15 +1511,33 @@ def _tidy(html: str) -> str:
 def render(comparison: Comparison, workers: int = 1) -> dict[str, str]:
     """Every page of the report, as relative file name → HTML text (or CSS/JS); the
     thread, article and pair pages on `workers` forked processes when there are many."""
+    return dict(sorted(_pages(comparison, workers, None)))  # type: ignore[arg-type]
+
+
+def write_pages(folder: Path, comparison: Comparison, workers: int = 1) -> list[str]:
+    """Write every page of the report (`render`'s) under `folder`; return their names.
+    The workers write the thread, article and pair pages they render, so that no page
+    travels back nor waits in memory (at 10,000 articles: 33,000 pages, 960 MB)."""
+    names = []
+    for name, html in _pages(comparison, workers, folder):
+        if html is not None:
+            write_file(folder, name, html)
+        names.append(name)
+    return sorted(names)
+
+
+def _pages(comparison: Comparison, workers: int, folder: Path | None
+           ) -> Iterator[tuple[str, str | None]]:
+    """(file name, content) of every page; None for a page a worker wrote under
+    `folder` (when given)."""
     global _RENDER_STATE
     corpus = _Corpus(comparison)
     env = _environment()
-    files: dict[str, str] = {}
 
-    def emit(path: str, template: str, page: object) -> None:
-        files[path] = _tidy(env.get_template(template).render(page=page))
+    def page_of(template: str, page: object) -> str:
+        return _tidy(env.get_template(template).render(page=page))
 
-    emit("index.html", "index.html", index_page(corpus))
+    yield "index.html", page_of("index.html", index_page(corpus))
     ranked = _ranked_threads(corpus)
     position = {t: k for k, t in enumerate(ranked)}
     jobs = ([("thread", t) for t in range(len(corpus.threads))]
@@ -1525,13 +1545,14 @@ def render(comparison: Comparison, workers: int = 1) -> dict[str, str]:
             + [("pair", k) for k in range(min(len(corpus.pairs), MAX_PAIR_PAGES))])
     for name in ("thread.html", "article.html", "pair.html"):
         env.get_template(name)  # compiled once, before the workers fork
-    _RENDER_STATE = (corpus, env, ranked, position, jobs)
+    _RENDER_STATE = (corpus, env, ranked, position, jobs, folder)
     try:
         size = max(RENDER_CHUNK, len(jobs) // (4 * max(1, workers)) + 1)
-        for part in par.parallel_map(_render_chunk, par.chunked(len(jobs), size), workers):
-            files.update(part)
+        parts = par.parallel_map(_render_chunk, par.chunked(len(jobs), size), workers)
     finally:
         _RENDER_STATE = None
+    for part in parts:
+        yield from part
     for kind, heading, total, cap in (
         ("articles", "All articles", len(corpus.docs), INDEX_ARTICLES),
         ("threads", "All recurring statements", len(corpus.threads), INDEX_THREADS),
@@ -1540,19 +1561,18 @@ def render(comparison: Comparison, workers: int = 1) -> dict[str, str]:
     ):
         if total > cap:
             for page in _list_pages(corpus, kind, heading, total):
-                emit(f"lists/{kind}-{page.current}.html", "list.html", page)
+                yield f"lists/{kind}-{page.current}.html", page_of("list.html", page)
     for name in STATIC_FILES:
-        files[f"static/{name}"] = _static(name)
-    return dict(sorted(files.items()))
+        yield f"static/{name}", _static(name)
 
 
 _RENDER_STATE: tuple | None = None  # what the forked workers of `render` read
 RENDER_CHUNK = 200  # pages a worker renders at a time (at least)
 
 
-def _render_chunk(indexes: range) -> list[tuple[str, str]]:
-    corpus, env, ranked, position, jobs = _RENDER_STATE  # type: ignore[misc]
-    out = []
+def _render_chunk(indexes: range) -> list[tuple[str, str | None]]:
+    corpus, env, ranked, position, jobs, folder = _RENDER_STATE  # type: ignore[misc]
+    out: list[tuple[str, str | None]] = []
     for i in indexes:
         kind, k = jobs[i]
         if kind == "thread":
@@ -1566,7 +1586,11 @@ def _render_chunk(indexes: range) -> list[tuple[str, str]]:
             p = corpus.pairs[k]
             path, html = corpus.pair_page[(p.a, p.b)], env.get_template("pair.html").render(
                 page=pair_page(corpus, p))
-        out.append((path, _tidy(html)))
+        if folder is None:
+            out.append((path, _tidy(html)))
+        else:
+            write_file(folder, path, _tidy(html))
+            out.append((path, None))
     return out
 
 
@@ -1576,6 +1600,7 @@ __all__ = [
     "change_summary",
     "plain_pieces",
     "render",
+    "write_pages",
     "slug",
     "thread_names",
     "word_diff",
