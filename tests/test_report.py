@@ -444,3 +444,15 @@ def test_pages_written_by_the_workers_are_the_pages_rendered(
     for name, content in seed_files.items():
         data = (tmp_path / name).read_bytes()
         assert data == (content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+def test_coverage_counts_the_words_that_words_finds(seed_comparison: Comparison) -> None:
+    """The report counts body words by the tokeniser's pattern alone: the same starts."""
+    from newsdiff.report import _Corpus
+    from newsdiff.tokens import words
+
+    corpus = _Corpus(seed_comparison)
+    for d in seed_comparison.documents:
+        assert corpus.word_starts[d.id] == sorted(
+            w.start for s in d.sentences for w in words(d.text, s.start, s.end))
+        assert corpus.body_words(d.id) == d.word_count > 0
