@@ -334,3 +334,14 @@ def test_comparison_json_is_laid_out_as_the_json_module_would() -> None:
     assert model.json_bytes(odd) == ('{\n  "doc": "a",\n  "start": 0,\n  "end": 2,\n'
                                      '  "text": "\\ud800\u2028"\n}\n').encode("utf-8")
     assert json.loads(model.json_bytes(odd))["text"] == odd.text
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab Z9’'.-_•*\t,é ß")), max_size=60) | texts)
+def test_line_keys_are_the_words_of_the_line_lower_cased(line: str) -> None:
+    """Furniture lines are keyed by `words`' own forms (found without making words)."""
+    from newsdiff.boilerplate import _BULLET, MAX_FURNITURE_CHARS, line_key
+    from newsdiff.tokens import words
+
+    expected = (" ".join(w.norm for w in words(_BULLET.sub("", line)))
+                if len(line) <= MAX_FURNITURE_CHARS else "")
+    assert line_key(line) == expected

@@ -14,10 +14,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from .model import Boilerplate, Span
-from .tokens import words
+
+# `words`' pattern, used here without making Word tuples (tokens.py is part of the fact
+# rules an index records, so it is left as it is rather than given a public name for it)
+from .tokens import _WORD as WORD_RE
+from .tokens import normalize, words
 
 EDGE_LINES = 6  # how far into the head and the foot of an article furniture is looked for
 # Furniture and titles are short: a longer line is body text, and is never tokenised here
@@ -58,12 +63,14 @@ def lines(text: str, start: int = 0) -> list[Line]:
     return out
 
 
+@lru_cache(maxsize=65_536)  # an edge line is keyed when counted and again when judged
 def line_key(line: str) -> str:
-    """A line folded for comparison across articles (case, bullets, spacing, punctuation);
+    """A line folded for comparison across articles (case, bullets, spacing, punctuation):
+    the lower-cased forms of its words as `words` finds them, without making the words;
     empty for a line too long to be furniture."""
     if len(line) > MAX_FURNITURE_CHARS:
         return ""
-    return " ".join(w.norm for w in words(_BULLET.sub("", line)))
+    return " ".join(normalize(m.group()) for m in WORD_RE.finditer(_BULLET.sub("", line)))
 
 
 def edge_lines(text: str, start: int = 0) -> list[Line]:

@@ -32,7 +32,7 @@ from . import workers as par
 from .model import Comparison, Divergence, Document, Match, Span, Thread
 from .output import write_file
 from .threads import doc_order_key
-from .tokens import _WORD as WORD_RE  # the pattern `words` finds words by
+from .tokens import _WORD as WORD_RE  # `words`' pattern (see boilerplate.py)
 from .tokens import normalize, words
 
 STATIC_FILES = ("style.css", "report.js")
