@@ -155,3 +155,24 @@ def test_the_rephrase_search_finds_what_trying_every_stretch_finds(a, b) -> None
     found = _rephrased(text_a, wa, text_b, wb, Settings())
     assert (None if found is None else (found.a_words, found.b_words)) == \
         _rephrased_exhaustively(wa, wb)
+
+
+@given(st.lists(st.sampled_from(["talks", "Talks", "talk", "resumed", "2", "two", "on",
+                                 "Monday", "—"]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["talks", "Talks", "talk", "resumed", "2", "two", "on",
+                                 "Monday", "—"]), min_size=1, max_size=6))
+def test_the_canonical_side_is_the_one_whose_keys_then_text_sort_first(
+        a: list[str], b: list[str]) -> None:
+    """`align` runs its passes in one order of the two sides: the one whose word keys
+    (then spanned text) sort first as lists do."""
+    from newsdiff.align import _goes_first
+
+    text_a, text_b = " ".join(a), " ".join(b)
+    wa, wb = words(text_a), words(text_b)
+    if not wa or not wb:
+        return
+
+    def key(text: str, ws: list) -> tuple[list[str], str]:
+        return [w.key for w in ws], text[ws[0].start:ws[-1].end]
+
+    assert _goes_first(text_a, wa, text_b, wb) == (key(text_a, wa) < key(text_b, wb))

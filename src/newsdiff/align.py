@@ -270,7 +270,7 @@ def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[W
     # Both passes depend on argument order (LCS ties, the rephrase search walks `a`), so
     # they run in one canonical order, and the rephrase search from both sides, so that
     # swapping the inputs swaps the result exactly.
-    if _order_key(text_b, words_b) < _order_key(text_a, words_a):
+    if _goes_first(text_b, words_b, text_a, words_a):
         found = align(text_b, words_b, text_a, words_a, settings)
         return None if found is None else _swapped(found)
     found = _ordered(text_a, words_a, text_b, words_b, settings)
@@ -284,8 +284,18 @@ def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[W
     return forward
 
 
-def _order_key(text: str, words: Sequence[Word]) -> tuple[list[str], str]:
-    return [w.key for w in words], text[words[0].start:words[-1].end]
+def _goes_first(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word]
+                ) -> bool:
+    """Whether side a comes before side b in the canonical order: by the words' keys
+    (as lists compare), then by the text they span. Most pairs differ in their first
+    words, so the keys are compared as they are read, not collected first."""
+    for wa, wb in zip(words_a, words_b, strict=False):  # then the shorter goes first
+        if wa.key != wb.key:
+            return wa.key < wb.key
+    if len(words_a) != len(words_b):
+        return len(words_a) < len(words_b)
+    return (text_a[words_a[0].start:words_a[-1].end]
+            < text_b[words_b[0].start:words_b[-1].end])
 
 
 _SWAP_OP = {"insert": "delete", "delete": "insert"}
