@@ -195,8 +195,8 @@ def json_bytes(obj: Any) -> bytes:
     of it (only floats below 1e-4 are spelled otherwise, "0.00001" for "1e-05"; the model
     rounds its scores to four places): the JSON of 1,000 benchmark articles takes 0.4 s
     instead of 4.0 s (`json`'s indenting encoder is pure Python), and no tree of dicts is
-    built first (1 GB at 10,000 articles). Text orjson refuses, a lone surrogate, goes the
-    `json` way, written as its JSON escape.
+    built first (at 10,000 articles the stage's peak fell from 6.6 to 4.7 GB). Text orjson
+    refuses, a lone surrogate, goes the `json` way, written as its JSON escape.
     """
     import orjson
 
