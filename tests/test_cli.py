@@ -152,7 +152,7 @@ def test_settings_come_from_newsdiff_toml_and_options_override_them(seeds_dir: P
     (tmp_path / "newsdiff.toml").write_text("shingle_size = 0\n", encoding="utf-8")
     result = run("compare", str(seeds_dir), "--out", str(tmp_path / "r"), cwd=tmp_path)
     assert result.exit_code == 2
-    assert "shingle_size=0: must be an integer from 1 to 20" in result.output
+    assert "shingle_size=0: must be an integer from 1 to 8" in result.output
 
 
 def test_settings_from_pyproject_tool_table(seeds_dir: Path, tmp_path: Path) -> None:

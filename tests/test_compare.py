@@ -118,3 +118,25 @@ def test_json_round_trips_through_the_model(seed_comparison) -> None:
     text = dumps(seed_comparison)
     assert loads(text) == seed_comparison
     assert dumps(loads(text)) == text
+
+
+@pytest.mark.parametrize("size", [4, 8])
+def test_articles_shorter_than_a_shingle_are_compared_whole(size: int) -> None:
+    """A two-word article with shingles of up to eight words: one shingle of all its words
+    (a shingle size above the words once made the hashing fail)."""
+    from newsdiff.compare import compare_texts
+    from newsdiff.config import Settings, make_settings
+
+    settings = make_settings({"shingle_size": size}, base=Settings())
+    result = compare_texts([("a", "Talks resumed.", "2020-01-01"),
+                            ("b", "Talks resumed.", "2020-01-02"),
+                            ("c", seed_text("001"), None)], settings=settings)
+    assert [(d.a, d.b, d.kind) for d in result.duplicates] == [("a", "b", "exact")]
+
+
+def test_a_shingle_size_the_hashing_cannot_make_is_refused() -> None:
+    from newsdiff.config import Settings, make_settings
+    from newsdiff.errors import NewsdiffError
+
+    with pytest.raises(NewsdiffError, match="shingle_size=9: must be an integer from 1 to 8"):
+        make_settings({"shingle_size": 9}, base=Settings())

@@ -244,7 +244,7 @@ def test_absurd_front_matter_is_refused_in_one_line(tmp_path: Path, front: str,
 @pytest.mark.parametrize(("config", "problem"), [
     ("num_perm = 1000000000", "setting num_perm=1000000000: must be an integer from 16 to "
                               "1024"),
-    ("shingle_size = -3", "setting shingle_size=-3: must be an integer from 1 to 20"),
+    ("shingle_size = -3", "setting shingle_size=-3: must be an integer from 1 to 8"),
     ("dup_jaccard = nan", "setting dup_jaccard=nan: must be a number in (0, 1]"),
     ("dup_containment = inf", "setting dup_containment=inf: must be a number in (0, 1]"),
     ("max_file_mb = 1e308", "setting max_file_mb=1e+308: must be a number in (0, 64]"),

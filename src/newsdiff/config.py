@@ -70,7 +70,7 @@ class Settings:
 
         need(16 <= self.num_perm <= 1024, "num_perm", "an integer from 16 to 1024")
         need(0 <= self.seed < 2**32, "seed", "an integer from 0 to 2**32-1")
-        need(1 <= self.shingle_size <= 20, "shingle_size", "an integer from 1 to 20")
+        need(1 <= self.shingle_size <= 8, "shingle_size", "an integer from 1 to 8")
         need(1 <= self.sentence_shingle_size <= 6, "sentence_shingle_size", "from 1 to 6")
         need(2 <= self.window_step <= 32, "window_step", "an integer from 2 to 32")
         for name in ("doc_lsh_threshold", "dup_jaccard", "dup_containment",
