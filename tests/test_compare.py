@@ -140,3 +140,19 @@ def test_a_shingle_size_the_hashing_cannot_make_is_refused() -> None:
 
     with pytest.raises(NewsdiffError, match="shingle_size=9: must be an integer from 1 to 8"):
         make_settings({"shingle_size": 9}, base=Settings())
+
+
+def test_analysis_on_two_workers_is_the_analysis_in_one_process() -> None:
+    """Furniture and sentences are found by forked workers (chunks of 200 articles), the
+    words in the parent: the same documents and words as analysing in one process."""
+    from newsdiff.compare import analyze
+    from newsdiff.config import Settings, make_settings
+    from newsdiff.corpus import text_article
+
+    texts = [seed_text(k) for k in ("000", "001", "002", "003", "004")]
+    raws = [text_article(f"a{k:03d}", texts[k % 5] + f"\n\nShare this story #{k % 7}",
+                         f"2020-01-{k % 28 + 1:02d}") for k in range(420)]
+    one = analyze(raws, make_settings({"workers": 1}, base=Settings()))
+    two = analyze(raws, make_settings({"workers": 2}, base=Settings()))
+    assert one == two
+    assert all(a.doc.word_count == sum(map(len, a.sentence_words)) > 0 for a in two)
