@@ -105,20 +105,14 @@ def parallel_map(func: Callable, chunks: Sequence, settings: Settings) -> list: 
 
 
 def _analyze_chunk(indexes: range) -> list:  # type: ignore[type-arg]
-    raws, counts, settings, then = _ANALYZE_STATE  # type: ignore[misc]
-    patterns = bp.compile_patterns(settings.boilerplate_patterns)
-    items = (_analyze_one(raws[i], counts, patterns) for i in indexes)
-    return [then(a) if then else a for a in items]
+    then = _ANALYZE_STATE[3]  # type: ignore[index]
+    return [then(_with_words(doc)) for doc in _segment_chunk(indexes)]
 
 
 def _segment_chunk(indexes: range) -> list[Document]:
     raws, counts, settings, _ = _ANALYZE_STATE  # type: ignore[misc]
     patterns = bp.compile_patterns(settings.boilerplate_patterns)
     return [_segment_one(raws[i], counts, patterns) for i in indexes]
-
-
-def _analyze_one(raw: RawArticle, counts: Counter[str], patterns: list) -> Analyzed:  # type: ignore[type-arg]
-    return _with_words(_segment_one(raw, counts, patterns))
 
 
 def _with_words(doc: Document) -> Analyzed:

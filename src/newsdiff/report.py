@@ -1577,21 +1577,20 @@ def _render_chunk(indexes: range) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for i in indexes:
         kind, k = jobs[i]
+        page: object
         if kind == "thread":
-            path, html = corpus.thread_page[k], env.get_template("thread.html").render(
-                page=thread_page(corpus, k, ranked, position))
+            path, page = corpus.thread_page[k], thread_page(corpus, k, ranked, position)
         elif kind == "article":
             doc = corpus.docs[k]
-            path, html = corpus.pages[doc.id], env.get_template("article.html").render(
-                page=article_page(corpus, doc))
+            path, page = corpus.pages[doc.id], article_page(corpus, doc)
         else:
             p = corpus.pairs[k]
-            path, html = corpus.pair_page[(p.a, p.b)], env.get_template("pair.html").render(
-                page=pair_page(corpus, p))
+            path, page = corpus.pair_page[(p.a, p.b)], pair_page(corpus, p)
+        html = _tidy(env.get_template(f"{kind}.html").render(page=page))
         if folder is None:
-            out.append((path, _tidy(html)))
+            out.append((path, html))
         else:
-            write_file(folder, path, _tidy(html))
+            write_file(folder, path, html)
             out.append((path, None))
     return out
 
