@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from newsdiff import model
-from newsdiff.compare import analyze, compare_texts
+from newsdiff.compare import MAX_BUCKET, analyze, compare_texts, window_keys
 from newsdiff.config import Settings
 from newsdiff.corpus import text_article
 from newsdiff.model import (
@@ -30,7 +31,7 @@ from newsdiff.model import (
     ThreadMember,
 )
 from newsdiff.segment import sentences
-from newsdiff.signatures import size_class
+from newsdiff.signatures import bucket_pairs, size_class
 
 from conftest import seed_text
 
@@ -345,3 +346,53 @@ def test_line_keys_are_the_words_of_the_line_lower_cased(line: str) -> None:
     expected = (" ".join(w.norm for w in words(_BULLET.sub("", line)))
                 if len(line) <= MAX_FURNITURE_CHARS else "")
     assert line_key(line) == expected
+
+
+def _bucket_pairs_one_by_one(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
+                             max_bucket: int) -> set[tuple[int, int]]:
+    """bucket_pairs' rule spelled out bucket by bucket (what the numpy version replaced)."""
+    buckets: dict[int, dict[int, int]] = {}
+    for row, owner, group in zip(keys.tolist(), owners.tolist(), groups.tolist(), strict=True):
+        for key in row:
+            buckets.setdefault(key, {})[owner] = group
+    pairs: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        items = sorted(members.items())
+        if len(items) > max_bucket:  # a star around each group's first owner, or the first
+            firsts: dict[int, int] = {}
+            for o, g in items:
+                firsts.setdefault(g, o)
+            centres = firsts if len(firsts) <= max_bucket else {items[0][1]: items[0][0]}
+            pairs.update((min(o, c), max(o, c)) for o, g in items
+                         for cg, c in centres.items() if cg != g)
+        else:
+            pairs.update((oi, oj) for x, (oi, gi) in enumerate(items)
+                         for oj, gj in items[x + 1:] if gi != gj)
+    return pairs
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.integers(0, 40), st.lists(st.integers(0, 12), min_size=3,
+                                                        max_size=3)), max_size=120),
+       st.integers(2, 5))
+def test_bucket_pairs_follow_the_bucket_by_bucket_rule(
+        windows: list[tuple[int, list[int]]], max_bucket: int) -> None:
+    # few distinct keys, so that buckets of every size, and stars, occur
+    owners = np.array([o for o, _ in windows], dtype=np.int64)
+    keys = np.array([k for _, k in windows], dtype=np.int64).reshape(-1, 3)
+    groups = owners // 4  # owners numbered in group order, as sentences are by document
+    found = bucket_pairs(keys, owners, groups, max_bucket)
+    expected = _bucket_pairs_one_by_one(keys, owners, groups, max_bucket)
+    assert found.tolist() == sorted(map(list, expected))
+
+
+def test_bucket_pairs_on_the_seed_windows_link_the_recycled_sentences() -> None:
+    items = analyze([text_article(p, seed_text(p), None) for p in ("000", "001", "002")],
+                    SETTINGS)
+    sentences, families = window_keys(items, SETTINGS)
+    doc_of = np.array([d for d, _ in sentences], dtype=np.int64)
+    for keys, owners in families:
+        found = bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)
+        assert len(found) > 0
+        assert found.tolist() == sorted(map(list, _bucket_pairs_one_by_one(
+            keys, owners, doc_of[owners], MAX_BUCKET)))

@@ -32,6 +32,7 @@ from .signatures import (
     ngram_counts,
     ngram_hashes,
     shingle_hashes,
+    sorted_distinct,
     word_hashes,
 )
 from .threads import UnionFind, build_threads, doc_order_key
@@ -315,18 +316,19 @@ def window_keys(items: Sequence[Analyzed], settings: Settings,
     return sentences, families
 
 
-def sentence_candidates(items: Sequence[Analyzed], settings: Settings
-                        ) -> list[tuple[int, int, int, int]]:
-    """(doc i, sentence, doc j, sentence) pairs with i < j whose windows share an LSH
-    bucket; never all pairs of sentences."""
+def sentence_candidates(items: Sequence[Analyzed], settings: Settings) -> np.ndarray:
+    """(doc i, sentence, doc j, sentence) rows, sorted and distinct, with i < j, of the
+    sentence pairs whose windows share an LSH bucket; never all pairs of sentences."""
     sentences, families = window_keys(items, settings)
-    doc_of = np.array([d for d, _ in sentences], dtype=np.int64)
-    out: set[tuple[int, int, int, int]] = set()
-    for keys, owners in families:
-        for i, j in bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET):
-            (di, si), (dj, sj) = sentences[i], sentences[j]
-            out.add((di, si, dj, sj) if di < dj else (dj, sj, di, si))
-    return sorted(out)
+    where = np.array(sentences, dtype=np.int64).reshape(-1, 2)
+    doc_of = where[:, 0]
+    found = [bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)
+             for keys, owners in families]
+    pairs = np.concatenate(found)
+    width = np.int64(len(sentences))
+    codes = sorted_distinct(pairs[:, 0] * width + pairs[:, 1])
+    # sentences are numbered in (document, sentence) order, so i < j keeps doc i < doc j
+    return np.concatenate((where[codes // width], where[codes % width]), axis=1)
 
 
 def window_num_perm(settings: Settings) -> int:
@@ -334,7 +336,7 @@ def window_num_perm(settings: Settings) -> int:
     return max(16, settings.num_perm // 8)
 
 
-def shared_words(items: Sequence[Analyzed], candidates: Sequence[tuple[int, int, int, int]]
+def shared_words(items: Sequence[Analyzed], candidates: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """For each candidate sentence pair, how many distinct words and distinct common
     content words the two sentences share (sparse incidence matrices, no Python loop over
@@ -378,11 +380,11 @@ def find_matches(items: Sequence[Analyzed], settings: Settings,
     """Align the candidate sentence pairs that share enough words; keep those that share a
     real passage."""
     global _MATCH_STATE
-    candidates = sentence_candidates(items, settings)
-    if candidates:
-        n_shared, n_common = shared_words(items, candidates)
-        keep = (n_shared >= MIN_SHARED_KEYS) & (n_common >= min_common(settings))
-        candidates = [candidates[k] for k in np.flatnonzero(keep).tolist()]
+    found = sentence_candidates(items, settings)
+    if len(found):
+        n_shared, n_common = shared_words(items, found)
+        found = found[(n_shared >= MIN_SHARED_KEYS) & (n_common >= min_common(settings))]
+    candidates = found.tolist()
     _MATCH_STATE = (items, settings, candidates)
     step = max(2000, len(candidates) // 8 + 1)
     chunks = [range(k, min(k + step, len(candidates))) for k in range(0, len(candidates), step)]
