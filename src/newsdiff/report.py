@@ -1169,6 +1169,10 @@ def thread_page(corpus: _Corpus, t: int, ranked: Sequence[int],
     members = _members(corpus, thread)
     in_thread = {corpus.match_index[mid] for mid in thread.matches if mid in corpus.match_index}
     thread_divs = corpus.thread_divs.get(t, [])
+    divs_by_doc: dict[str, list[Divergence]] = {}  # the thread's divergences, by document
+    for d in thread_divs:
+        for doc_id in dict.fromkeys((d.a.span.doc, d.b.span.doc)):
+            divs_by_doc.setdefault(doc_id, []).append(d)
     versions = []
     for n, member in enumerate(members[:THREAD_VERSIONS]):
         doc = corpus.by_id[member.doc]
@@ -1193,7 +1197,7 @@ def thread_page(corpus: _Corpus, t: int, ranked: Sequence[int],
                                  b_range=(lo, hi),
                                  a_marks=corpus.div_marks.get(first.doc, ()), b_marks=marks)
         own_divs = tuple(
-            _divergence_row(corpus, d, here) for d in thread_divs
+            _divergence_row(corpus, d, here) for d in divs_by_doc.get(member.doc, ())
             if any(f.span.doc == member.doc and s_lo <= f.span.start < s_hi
                    for f in (d.a, d.b))
         )
@@ -1461,29 +1465,43 @@ def pair_page(corpus: _Corpus, p: _Pair) -> PairPage:
     )
 
 
-def _list_pages(corpus: _Corpus, kind: str, heading: str, total: int) -> list[ListPage]:
+LISTS = (("articles", "All articles", INDEX_ARTICLES),
+         ("threads", "All recurring statements", INDEX_THREADS),
+         ("pairs", "All overlapping pairs", INDEX_PAIRS),
+         ("divergences", "All divergences", INDEX_DIVERGENCES))  # (kind, heading, index cap)
+
+
+def _list_jobs(corpus: _Corpus) -> list[tuple[str, int]]:
+    """(kind, page number) of every list page: the rows the index has no room for."""
+    totals = {"articles": len(corpus.docs), "threads": len(corpus.threads),
+              "pairs": len(corpus.pairs), "divergences": len(corpus.divs)}
+    return [(kind, page) for kind, _, cap in LISTS if totals[kind] > cap
+            for page in range(1, (totals[kind] + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE + 1)]
+
+
+def _list_page(corpus: _Corpus, kind: str, page: int, ranked: Sequence[int]) -> ListPage:
+    """Page `page` of the list of every article, thread, pair or divergence (`ranked`: the
+    threads in index order)."""
+    heading = next(h for k, h, _ in LISTS if k == kind)
+    total = {"articles": len(corpus.docs), "threads": len(corpus.threads),
+             "pairs": len(corpus.pairs), "divergences": len(corpus.divs)}[kind]
     count = (total + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE
-    out = []
-    ranked = _ranked_threads(corpus) if kind == "threads" else []
-    for page in range(1, count + 1):
-        here = f"lists/{kind}-{page}.html"
-        lo, hi = (page - 1) * LIST_PAGE_SIZE, page * LIST_PAGE_SIZE
-        links = tuple(Link(rel(here, f"lists/{kind}-{k}.html"), str(k))
-                      for k in range(1, count + 1))
-        rows: dict = {}
-        if kind == "articles":
-            rows["timeline"] = _timeline_rows(corpus, corpus.docs[lo:hi], here)
-        elif kind == "threads":
-            rows["threads"] = tuple(_thread_row(corpus, r, t, here)
-                                    for r, t in enumerate(ranked[lo:hi], lo + 1))
-        elif kind == "pairs":
-            rows["pairs"] = tuple(_pair_row(corpus, p, here) for p in corpus.pairs[lo:hi])
-        else:
-            rows["divergences"] = tuple(_divergence_row(corpus, d, here)
-                                        for d in corpus.divs[lo:hi])
-        out.append(ListPage(_chrome(corpus, here, f"{heading}, page {page} of {count}"), kind,
-                            heading, links, page, lo + 1, min(hi, total), total, **rows))
-    return out
+    here = f"lists/{kind}-{page}.html"
+    lo, hi = (page - 1) * LIST_PAGE_SIZE, page * LIST_PAGE_SIZE
+    links = tuple(Link(rel(here, f"lists/{kind}-{k}.html"), str(k)) for k in range(1, count + 1))
+    rows: dict = {}
+    if kind == "articles":
+        rows["timeline"] = _timeline_rows(corpus, corpus.docs[lo:hi], here)
+    elif kind == "threads":
+        rows["threads"] = tuple(_thread_row(corpus, r, t, here)
+                                for r, t in enumerate(ranked[lo:hi], lo + 1))
+    elif kind == "pairs":
+        rows["pairs"] = tuple(_pair_row(corpus, p, here) for p in corpus.pairs[lo:hi])
+    else:
+        rows["divergences"] = tuple(_divergence_row(corpus, d, here)
+                                    for d in corpus.divs[lo:hi])
+    return ListPage(_chrome(corpus, here, f"{heading}, page {page} of {count}"), kind,
+                    heading, links, page, lo + 1, min(hi, total), total, **rows)
 
 
 # ---------------------------------------------------------------- templates and files
@@ -1536,16 +1554,15 @@ def _pages(comparison: Comparison, workers: int, folder: Path | None
     corpus = _Corpus(comparison)
     env = _environment()
 
-    def page_of(template: str, page: object) -> str:
-        return _tidy(env.get_template(template).render(page=page))
-
-    yield "index.html", page_of("index.html", index_page(corpus))
+    yield "index.html", _tidy(env.get_template("index.html").render(page=index_page(corpus)))
     ranked = _ranked_threads(corpus)
     position = {t: k for k, t in enumerate(ranked)}
-    jobs = ([("thread", t) for t in range(len(corpus.threads))]
+    # the list pages (the longest to render) first, so that no worker is left with them
+    jobs = ([("list", job) for job in _list_jobs(corpus)]
+            + [("thread", t) for t in range(len(corpus.threads))]
             + [("article", k) for k in range(len(corpus.docs))]
             + [("pair", k) for k in range(min(len(corpus.pairs), MAX_PAIR_PAGES))])
-    for name in ("thread.html", "article.html", "pair.html"):
+    for name in ("thread.html", "article.html", "pair.html", "list.html"):
         env.get_template(name)  # compiled once, before the workers fork
     _RENDER_STATE = (corpus, env, ranked, position, jobs, folder)
     try:
@@ -1555,15 +1572,6 @@ def _pages(comparison: Comparison, workers: int, folder: Path | None
         _RENDER_STATE = None
     for part in parts:
         yield from part
-    for kind, heading, total, cap in (
-        ("articles", "All articles", len(corpus.docs), INDEX_ARTICLES),
-        ("threads", "All recurring statements", len(corpus.threads), INDEX_THREADS),
-        ("pairs", "All overlapping pairs", len(corpus.pairs), INDEX_PAIRS),
-        ("divergences", "All divergences", len(corpus.divs), INDEX_DIVERGENCES),
-    ):
-        if total > cap:
-            for page in _list_pages(corpus, kind, heading, total):
-                yield f"lists/{kind}-{page.current}.html", page_of("list.html", page)
     for name in STATIC_FILES:
         yield f"static/{name}", _static(name)
 
@@ -1583,9 +1591,12 @@ def _render_chunk(indexes: range) -> list[tuple[str, str | None]]:
         elif kind == "article":
             doc = corpus.docs[k]
             path, page = corpus.pages[doc.id], article_page(corpus, doc)
-        else:
+        elif kind == "pair":
             p = corpus.pairs[k]
             path, page = corpus.pair_page[(p.a, p.b)], pair_page(corpus, p)
+        else:
+            what, number = k
+            path, page = f"lists/{what}-{number}.html", _list_page(corpus, what, number, ranked)
         html = _tidy(env.get_template(f"{kind}.html").render(page=page))
         if folder is None:
             out.append((path, html))
