@@ -87,9 +87,9 @@ def analyze_map(raws: Sequence[RawArticle], settings: Settings,
     global _ANALYZE_STATE
     _ANALYZE_STATE = (raws, counts, settings, then)
     chunks = [range(k, min(k + 200, len(raws))) for k in range(0, len(raws), 200)]
-    if then is None:
-        out = [_with_words(doc) for part in parallel_map(_segment_chunk, chunks, settings)
-               for doc in part]
+    if then is None:  # the words of one chunk found here while the workers segment the next
+        out = [_with_words(doc) for part in workers.parallel_imap(
+            _segment_chunk, chunks, workers.worker_count(settings.workers)) for doc in part]
     else:
         out = [a for part in parallel_map(_analyze_chunk, chunks, settings) for a in part]
     _ANALYZE_STATE = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 
 def worker_count(configured: int = 0) -> int:
@@ -19,10 +19,17 @@ def worker_count(configured: int = 0) -> int:
 def parallel_map(func: Callable, chunks: Sequence, workers: int) -> list:  # type: ignore[type-arg]
     """`func` over `chunks`, in order; on `workers` forked processes when there is more
     than one chunk (and the platform can fork)."""
+    return list(parallel_imap(func, chunks, workers))
+
+
+def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  # type: ignore[type-arg]
+    """`parallel_map`, each result yielded in order as soon as it is done, so that the
+    caller can work on it while the workers go on."""
     if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
-        return [func(c) for c in chunks]
+        yield from (func(c) for c in chunks)
+        return
     with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-        return pool.map(func, chunks, chunksize=1)
+        yield from pool.imap(func, chunks, chunksize=1)
 
 
 def chunked(n: int, size: int) -> list[range]:
