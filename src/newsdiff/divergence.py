@@ -37,6 +37,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
@@ -95,11 +96,19 @@ class _Side:
         self.sentence = sentence
         self.facts = facts
         self.words = words(doc.text, sentence.start, sentence.end) if tokens is None else tokens
-        self.index_of = {w.start: i for i, w in enumerate(self.words)}
-        self._starts = [w.start for w in self.words]
         # negations, then negative stances ("refused to"): what `_negator_of` looks for
         self.negators = [f for f in facts if f.kind == "negation"] + [
             f for f in facts if f.kind == "stance" and f.polarity < 0]
+
+    # Made when first asked for: most sides of a large comparison never need them.
+    @cached_property
+    def index_of(self) -> dict[int, int]:
+        """Word index by start offset."""
+        return {w.start: i for i, w in enumerate(self.words)}
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [w.start for w in self.words]
 
     def span(self, lo: int, hi: int) -> Sequence[Word]:
         """The words of ``text[lo:hi]``, as `words` would find them: a slice of the
