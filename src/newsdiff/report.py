@@ -18,12 +18,12 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
 from rapidfuzz.distance import Indel
@@ -34,6 +34,9 @@ from .output import write_file
 from .threads import doc_order_key
 from .tokens import _WORD as WORD_RE  # `words`' pattern (see boilerplate.py)
 from .tokens import normalize, words
+
+if TYPE_CHECKING:
+    from markupsafe import Markup  # jinja2's
 
 STATIC_FILES = ("style.css", "report.js")
 
@@ -748,11 +751,17 @@ class _Corpus:
         return doc.path.rsplit("/", 1)[-1] or doc.id, False
 
     def ref(self, doc_id: str, here: str) -> DocRef:
-        """How article `doc_id` is named on page `here`."""
-        doc = self.by_id[doc_id]
-        title, titled = self.display_title(doc)
-        return DocRef(self.number[doc_id], rel(here, self.pages[doc_id]), title, titled,
-                      doc.source or "unknown source", doc.published or "undated")
+        """How article `doc_id` is named on page `here` (made once per folder depth: the
+        pairs tables name the same articles hundreds of thousands of times)."""
+        cache = self.__dict__.setdefault("_refs", {})
+        key = (doc_id, here.count("/"))
+        if key not in cache:
+            doc = self.by_id[doc_id]
+            title, titled = self.display_title(doc)
+            cache[key] = DocRef(self.number[doc_id], rel(here, self.pages[doc_id]), title,
+                                titled, doc.source or "unknown source",
+                                doc.published or "undated")
+        return cache[key]
 
     # -- derived tables
 
@@ -1516,7 +1525,20 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["doc_short_once"] = _once_per_argument(env, "doc_short")
     return env
+
+
+def _once_per_argument(env: jinja2.Environment, name: str) -> Callable[..., Markup]:
+    """Macro `name` of macros.html, rendered once per distinct (hashable) argument list: for
+    a macro whose markup depends on its arguments alone, such as an article's link in the
+    pairs tables, which name the same articles hundreds of thousands of times."""
+
+    @lru_cache(maxsize=1 << 16)
+    def render(*args: object) -> Markup:
+        return getattr(env.get_template("macros.html").module, name)(*args)
+
+    return render
 
 
 def _static(name: str) -> str:
