@@ -6,6 +6,7 @@ documents, the settings) without pickling it; only their results travel back.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -28,8 +29,15 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
     if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
         yield from (func(c) for c in chunks)
         return
-    with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-        yield from pool.imap(func, chunks, chunksize=1)
+    # Whatever exists at the fork is left out of garbage collections until the stage ends:
+    # here, where a collection would otherwise scan the whole corpus again as results
+    # arrive, and in the workers, where it would also copy the pages it touches.
+    gc.freeze()
+    try:
+        with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+            yield from pool.imap(func, chunks, chunksize=1)
+    finally:
+        gc.unfreeze()
 
 
 def chunked(n: int, size: int) -> list[range]:
