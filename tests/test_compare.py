@@ -156,3 +156,30 @@ def test_analysis_on_two_workers_is_the_analysis_in_one_process() -> None:
     two = analyze(raws, make_settings({"workers": 2}, base=Settings()))
     assert one == two
     assert all(a.doc.word_count == sum(map(len, a.sentence_words)) > 0 for a in two)
+
+
+def _chunk_words(k: range) -> list[int]:
+    return [len(seed_text(f"00{i % 5}").split()) for i in k]
+
+
+def test_forked_workers_give_results_in_order_and_leave_collection_as_it_was() -> None:
+    """parallel_imap yields each chunk's result in chunk order, the same as one process;
+    the objects it froze out of garbage collection for the stage are thawed after it, and
+    a caller's own frozen objects stay frozen."""
+    import gc
+
+    from newsdiff import workers
+
+    chunks = workers.chunked(23, 4)
+    alone = workers.parallel_map(_chunk_words, chunks, 1)
+    assert alone == [_chunk_words(c) for c in chunks] and len(alone) == 6
+    assert gc.get_freeze_count() == 0
+    assert list(workers.parallel_imap(_chunk_words, chunks, 2)) == alone
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert workers.parallel_map(_chunk_words, chunks, 2) == alone
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()

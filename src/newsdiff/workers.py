@@ -32,12 +32,15 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
     # Whatever exists at the fork is left out of garbage collections until the stage ends:
     # here, where a collection would otherwise scan the whole corpus again as results
     # arrive, and in the workers, where it would also copy the pages it touches.
+    # (A caller that froze objects itself keeps them frozen.)
+    ours = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
             yield from pool.imap(func, chunks, chunksize=1)
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def chunked(n: int, size: int) -> list[range]:
