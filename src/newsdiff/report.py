@@ -1480,21 +1480,23 @@ LISTS = (("articles", "All articles", INDEX_ARTICLES),
          ("divergences", "All divergences", INDEX_DIVERGENCES))  # (kind, heading, index cap)
 
 
+def _list_total(corpus: _Corpus, kind: str) -> int:
+    return {"articles": len(corpus.docs), "threads": len(corpus.threads),
+            "pairs": len(corpus.pairs), "divergences": len(corpus.divs)}[kind]
+
+
 def _list_jobs(corpus: _Corpus) -> list[tuple[str, int]]:
     """(kind, page number) of every list page: the rows the index has no room for."""
-    totals = {"articles": len(corpus.docs), "threads": len(corpus.threads),
-              "pairs": len(corpus.pairs), "divergences": len(corpus.divs)}
-    return [(kind, page) for kind, _, cap in LISTS if totals[kind] > cap
-            for page in range(1, (totals[kind] + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE + 1)]
+    return [(kind, page) for kind, _, cap in LISTS if _list_total(corpus, kind) > cap
+            for page in range(1, -(-_list_total(corpus, kind) // LIST_PAGE_SIZE) + 1)]
 
 
 def _list_page(corpus: _Corpus, kind: str, page: int, ranked: Sequence[int]) -> ListPage:
     """Page `page` of the list of every article, thread, pair or divergence (`ranked`: the
     threads in index order)."""
     heading = next(h for k, h, _ in LISTS if k == kind)
-    total = {"articles": len(corpus.docs), "threads": len(corpus.threads),
-             "pairs": len(corpus.pairs), "divergences": len(corpus.divs)}[kind]
-    count = (total + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE
+    total = _list_total(corpus, kind)
+    count = -(-total // LIST_PAGE_SIZE)
     here = f"lists/{kind}-{page}.html"
     lo, hi = (page - 1) * LIST_PAGE_SIZE, page * LIST_PAGE_SIZE
     links = tuple(Link(rel(here, f"lists/{kind}-{k}.html"), str(k)) for k in range(1, count + 1))
