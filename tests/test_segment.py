@@ -48,3 +48,23 @@ def test_headings_are_not_glued_to_the_next_paragraph() -> None:
     spans = sentences(text, "x", [(0, len(text))])
     assert [s.text for s in spans] == ["Abe meets Xi",
                                        "Prime Minister Shinzo Abe shook hands with Xi on Monday."]
+
+
+def test_blingfire_offsets_are_characters_as_its_wrapper_gives(seed_comparison) -> None:
+    # The C function is called directly (the wrapper converts offsets by a Python loop over
+    # every byte); its character offsets must be the wrapper's, multi-byte text included.
+    import blingfire
+
+    from newsdiff.segment import _PARAGRAPH, _blingfire_sentences
+
+    paras = [m.group() for doc in seed_comparison.documents
+             for m in _PARAGRAPH.finditer(doc.text)]
+    paras.append("Der Bürgermeister sagte am Dienstag: „Wir sind bereit.“ Dann ging er. "
+                 "東京は晴れ。 Émile left at 5 p.m. on Dec. 15. Ça va? Oui! \U0001F600 Done.")
+    assert sum(len(p.encode("utf-8")) != len(p) for p in paras) > 10  # curly quotes, accents
+    for para in paras:
+        joined, offsets = blingfire.text_to_sentences_and_offsets(para)
+        sentences, ours = _blingfire_sentences(para)
+        assert sentences == (joined.split("\n") if joined else [])
+        assert ours == [tuple(o) for o in offsets[:len(sentences)]]
+    assert _blingfire_sentences("") == ([], [])
