@@ -5,7 +5,8 @@ and analysis, near-duplicates, recurring statements, threads, divergences, JSON,
 pages) one after the other on a corpus folder, with the same settings and workers as
 ``newsdiff compare``, and prints a line per stage: its wall and CPU seconds, the resident
 memory after it and the peak so far, and the size of what it produced. The
-report is rendered but not written (its pages are counted and measured in memory).
+report is written, as `newsdiff compare` writes it (by the workers), into a temporary
+folder that is then removed.
 
 Usage: python benchmarks/stages.py CORPUS_DIR [--workers N]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,7 +35,7 @@ from newsdiff.compare import (
 from newsdiff.config import load_settings
 from newsdiff.corpus import read_corpus
 from newsdiff.divergence import find_divergences
-from newsdiff.report import render
+from newsdiff.report import write_pages
 from newsdiff.threads import build_threads, doc_order_key
 
 
@@ -93,8 +95,10 @@ def main(argv: Iterable[str] | None = None) -> int:
         lambda r: f"{len(r)} passages")
     threads = timed(rows, "threads", lambda: build_threads(matches, docs),
                     lambda r: f"{len(r)} threads")
+    tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}
     divergences = timed(rows, "divergences", lambda: find_divergences(
-        matches, threads, docs, n_workers), lambda r: f"{len(r)} divergences")
+        matches, threads, docs, n_workers, known_words=tokens),
+        lambda r: f"{len(r)} divergences")
     order = {a.doc.id: k for k, a in enumerate(items)}
     comparison = model.Comparison(
         settings=settings.as_dict(), documents=tuple(a.doc for a in items),
@@ -103,9 +107,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         version=newsdiff_version())
     timed(rows, "JSON", lambda: model.dumps(comparison),
           lambda r: f"{len(r.encode('utf-8')) / 1e6:.1f} MB")
-    timed(rows, "report pages", lambda: render(comparison, n_workers),
-          lambda r: f"{len(r)} files, "
-                    f"{sum(len(v.encode('utf-8')) for v in r.values()) / 1e6:.1f} MB")
+    with tempfile.TemporaryDirectory(prefix="newsdiff-stages-") as tmp:
+        folder = Path(tmp)
+        timed(rows, "report pages", lambda: write_pages(folder, comparison, n_workers),
+              lambda r: f"{len(r)} files, "
+                        f"{sum((folder / n).stat().st_size for n in r) / 1e6:.1f} MB")
     print(f"{'total':<22} {sum(r[1] for r in rows):>8.1f} {sum(r[2] for r in rows):>8.1f}"
           f" {_rss_mb():>7} {_peak_mb():>7}")
     return 0

@@ -9,6 +9,7 @@ from typing import NamedTuple
 # Letters/digits, with inner apostrophes and dots kept ("it's", "U.S"); hyphens split, so
 # "post-World War II" aligns with "World War II".
 _WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")
 
 FUNCTION_WORDS = frozenset(
     """a an the and or but nor so yet for of in on at to by from with about as into onto
@@ -74,12 +75,18 @@ def word_key(norm: str) -> str:
 def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """The words of ``text[start:end]`` with offsets into `text`."""
     end = len(text) if end is None else end
+    # Splitting on the pattern gives gap, word, gap, ... strings, and the offsets follow
+    # from their lengths: no match object per word (a quarter faster than finditer).
+    pieces = _WORD_SPLIT.split(text[start:end])
     new, token = tuple.__new__, _token  # Word(...) costs twice as much per word
     out = []
-    for m in _WORD.finditer(text, start, end):
-        norm, key, common = token(m.group())
-        s, e = m.span()
-        out.append(new(Word, (norm, key, s, e, common)))
+    pos = start + len(pieces[0])
+    for k in range(1, len(pieces), 2):
+        raw = pieces[k]
+        norm, key, common = token(raw)
+        stop = pos + len(raw)
+        out.append(new(Word, (norm, key, pos, stop, common)))
+        pos = stop + len(pieces[k + 1])
     return out
 
 
