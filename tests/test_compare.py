@@ -183,3 +183,40 @@ def test_forked_workers_give_results_in_order_and_leave_collection_as_it_was() -
         assert gc.get_freeze_count() >= frozen > 0
     finally:
         gc.unfreeze()
+
+
+def _seed_duplicates(texts: list[str]) -> list:
+    from newsdiff.compare import analyze, find_duplicates
+    from newsdiff.config import Settings
+    from newsdiff.corpus import text_article
+
+    raws = [text_article(f"a{k}", t, "2020-01-01") for k, t in enumerate(texts)]
+    return find_duplicates(analyze(raws, Settings()), Settings())
+
+
+def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left() -> None:
+    """workers.background runs a stage in a forked process: its result is the one found in
+    this process, an error it raises is raised here, and a stage whose result is never
+    asked for is stopped when the block ends."""
+    import multiprocessing
+    import os
+    import time
+
+    from newsdiff import workers
+
+    texts = [seed_text("000"), seed_text("001"), _edit_words(seed_text("000"), 0.05, 1)]
+    here = _seed_duplicates(texts)
+    assert [(d.a, d.b, d.kind) for d in here] == [("a0", "a2", "near-duplicate")]
+    for n in (1, 2):
+        with workers.background(_seed_duplicates, (texts,), n) as result:
+            assert result() == here
+            assert result() == here  # asked again: kept
+    with workers.background(int, ("twelve",), 2) as result, pytest.raises(
+            ValueError, match="twelve"):
+        result()
+    with workers.background(time.sleep, (60,), 2):
+        (child,) = multiprocessing.active_children()
+        pid = child.pid
+        os.kill(pid, 0)  # running
+    with pytest.raises(ProcessLookupError):  # stopped and reaped
+        os.kill(pid, 0)

@@ -431,13 +431,17 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     items = sorted(items, key=lambda a: doc_order_key(a.doc))
     order = {a.doc.id: k for k, a in enumerate(items)}
     docs = {a.doc.id: a.doc for a in items}
-    duplicates = find_duplicates(items, settings)
-    matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
-                           settings, progress)
-    threads = build_threads(matches, docs)
-    tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}
-    divergences = find_divergences(matches, threads, docs,
-                                   workers.worker_count(settings.workers), known_words=tokens)
+    n_workers = workers.worker_count(settings.workers)
+    # Near-duplicates need nothing of the later stages: found in a process of their own,
+    # on the core the serial parts of those leave idle.
+    with workers.background(find_duplicates, (items, settings), n_workers) as duplicates_of:
+        matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
+                               settings, progress)
+        threads = build_threads(matches, docs)
+        tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}
+        divergences = find_divergences(matches, threads, docs, n_workers,
+                                       known_words=tokens)
+        duplicates = duplicates_of()
     return Comparison(
         settings=settings.as_dict(),
         documents=tuple(a.doc for a in items),

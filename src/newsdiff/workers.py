@@ -10,6 +10,10 @@ import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def worker_count(configured: int = 0) -> int:
@@ -41,6 +45,69 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
     finally:
         if ours:
             gc.unfreeze()
+
+
+@contextmanager
+def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
+               ) -> Iterator[Callable[[], T]]:
+    """Run ``func(*args)`` in a forked process while the caller goes on; yields a function
+    that waits for its result (and raises what it raised). The arguments are not pickled
+    (the child has them from the fork), only the result is. With fewer than two `workers`
+    the call is made when its result is first asked for. A stage whose work does not
+    depend on the next ones fills the core that the serial parts of those leave idle.
+    The process is stopped if the block is left before its result is taken. It is a
+    daemon, which may not start processes of its own: `func` must not use a pool."""
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        done: list[T] = []
+
+        def inline() -> T:
+            if not done:
+                done.append(func(*args))
+            return done[0]
+
+        yield inline
+        return
+    receive, send = mp.Pipe(duplex=False)
+    proc = mp.get_context("fork").Process(target=_background_main, args=(func, args, send),
+                                          daemon=True)
+    proc.start()
+    send.close()
+    got: list[T] = []
+
+    def result() -> T:
+        if not got:
+            try:
+                status, value = receive.recv()
+            except EOFError:
+                proc.join()
+                raise RuntimeError(f"a background worker died (exit code {proc.exitcode})"
+                                   ) from None
+            proc.join()
+            if status == "error":
+                raise value
+            got.append(value)
+        return got[0]
+
+    try:
+        yield result
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+        receive.close()
+
+
+def _background_main(func: Callable[..., object], args: tuple[Any, ...], send: Any) -> None:
+    gc.freeze()  # what came from the parent is never collected here: no pages copied for it
+    try:
+        outcome: tuple[str, object] = ("ok", func(*args))
+    except BaseException as exc:  # handed to the parent, which raises it
+        outcome = ("error", exc)
+    try:
+        send.send(outcome)
+    except Exception as exc:  # an unpicklable result or error
+        send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    send.close()
 
 
 def chunked(n: int, size: int) -> list[range]:
