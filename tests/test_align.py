@@ -145,14 +145,14 @@ def test_the_rephrase_search_finds_what_trying_every_stretch_finds(a, b) -> None
     """The search skips stretches that cannot rank higher (the same shared words as a
     shorter one); on long sentences of a few recurring words it returns exactly what
     trying every stretch returns."""
-    from newsdiff.align import _rephrased
+    from newsdiff.align import _rephrased, word_keys
 
     vocab = ("tanker cargo harbour crude spill coast guard divers wreck salvage crew "
              "storm").split()
     text_a = " ".join(vocab[i] if i < 10 else "The" for i in a)
     text_b = " ".join(vocab[i] if i < 10 else "and" for i in b)
     wa, wb = words(text_a), words(text_b)
-    found = _rephrased(text_a, wa, text_b, wb, Settings())
+    found = _rephrased(text_a, wa, text_b, wb, Settings(), (word_keys(wa), word_keys(wb)))
     assert (None if found is None else (found.a_words, found.b_words)) == \
         _rephrased_exhaustively(wa, wb)
 
@@ -165,7 +165,7 @@ def test_the_canonical_side_is_the_one_whose_keys_then_text_sort_first(
         a: list[str], b: list[str]) -> None:
     """`align` runs its passes in one order of the two sides: the one whose word keys
     (then spanned text) sort first as lists do."""
-    from newsdiff.align import _goes_first
+    from newsdiff.align import _goes_first, word_keys
 
     text_a, text_b = " ".join(a), " ".join(b)
     wa, wb = words(text_a), words(text_b)
@@ -175,4 +175,5 @@ def test_the_canonical_side_is_the_one_whose_keys_then_text_sort_first(
     def key(text: str, ws: list) -> tuple[list[str], str]:
         return [w.key for w in ws], text[ws[0].start:ws[-1].end]
 
-    assert _goes_first(text_a, wa, text_b, wb) == (key(text_a, wa) < key(text_b, wb))
+    assert _goes_first(text_a, wa, word_keys(wa).keys, text_b, wb, word_keys(wb).keys) == (
+        key(text_a, wa) < key(text_b, wb))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
 
@@ -117,8 +118,8 @@ def _ops(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Wo
 
 
 def _ordered(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
-             settings: Settings) -> Alignment | None:
-    blocks = _blocks([w.key for w in words_a], [w.key for w in words_b])
+             settings: Settings, keys: tuple[Keys, Keys]) -> Alignment | None:
+    blocks = _blocks(keys[0].keys, keys[1].keys)
     first, last, _ = _best_stretch(blocks)
     if last < first:
         return None
@@ -168,8 +169,8 @@ def _common_keys(words: Sequence[Word], lo: int, hi: int) -> set[str]:
 
 
 def _rephrased(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
-               settings: Settings) -> Alignment | None:
-    shared_all = _common_keys(words_a, 0, len(words_a)) & _common_keys(words_b, 0, len(words_b))
+               settings: Settings, keys: tuple[Keys, Keys]) -> Alignment | None:
+    shared_all = set(keys[0].common & keys[1].common)
     if len(shared_all) < REPHRASE_MIN_SHARED:
         return None
     # Every stretch of `a` that starts and ends on a shared word, each paired with the
@@ -257,43 +258,57 @@ def may_align(words_a: Sequence[Word], words_b: Sequence[Word], settings: Settin
 
 
 def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
-          settings: Settings) -> Alignment | None:
+          settings: Settings, keys: tuple[Keys, Keys] | None = None) -> Alignment | None:
     """The shared passage of two word sequences, or None when they share too little.
 
     An ordered passage needs `match_min_words` equal words, `match_min_content_words` of
     them content words (three distinct ones written in lower case), and
     `match_min_density` equal words per word of the longer side; a reordered (rephrased)
-    one needs five shared common content words densely packed on both sides.
+    one needs five shared common content words densely packed on both sides. `keys`: the
+    `word_keys` of each side, when the caller keeps them for a sentence aligned with
+    many others.
     """
     if not words_a or not words_b:
         return None
+    keys = keys or (word_keys(words_a), word_keys(words_b))
     # Both passes depend on argument order (LCS ties, the rephrase search walks `a`), so
     # they run in one canonical order, and the rephrase search from both sides, so that
     # swapping the inputs swaps the result exactly.
-    if _goes_first(text_b, words_b, text_a, words_a):
-        found = align(text_b, words_b, text_a, words_a, settings)
+    if _goes_first(text_b, words_b, keys[1].keys, text_a, words_a, keys[0].keys):
+        found = align(text_b, words_b, text_a, words_a, settings, (keys[1], keys[0]))
         return None if found is None else _swapped(found)
-    found = _ordered(text_a, words_a, text_b, words_b, settings)
+    found = _ordered(text_a, words_a, text_b, words_b, settings, keys)
     if found is not None:
         return found
-    forward = _rephrased(text_a, words_a, text_b, words_b, settings)
-    backward = _rephrased(text_b, words_b, text_a, words_a, settings)
+    forward = _rephrased(text_a, words_a, text_b, words_b, settings, keys)
+    backward = _rephrased(text_b, words_b, text_a, words_a, settings, (keys[1], keys[0]))
     if backward is not None and (forward is None or (backward.equal, backward.score)
                                  > (forward.equal, forward.score)):
         return _swapped(backward)
     return forward
 
 
-def _goes_first(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word]
-                ) -> bool:
+class Keys(NamedTuple):
+    """What `align` compares of a sentence: its words' keys, in order, and the distinct
+    keys of its common content words."""
+
+    keys: tuple[str, ...]
+    common: frozenset[str]
+
+
+def word_keys(words: Sequence[Word]) -> Keys:
+    """The `Keys` of a sentence's words (kept by a caller that aligns one sentence with
+    many)."""
+    return Keys(tuple([w.key for w in words]), frozenset([w.key for w in words if w.common]))
+
+
+def _goes_first(text_a: str, words_a: Sequence[Word], keys_a: Sequence[str], text_b: str,
+                words_b: Sequence[Word], keys_b: Sequence[str]) -> bool:
     """Whether side a comes before side b in the canonical order: by the words' keys
-    (as lists compare), then by the text they span. Most pairs differ in their first
-    words, so the keys are compared as they are read, not collected first."""
-    for wa, wb in zip(words_a, words_b, strict=False):  # then the shorter goes first
-        if wa.key != wb.key:
-            return wa.key < wb.key
-    if len(words_a) != len(words_b):
-        return len(words_a) < len(words_b)
+    (as lists compare: the shorter first when one begins the other), then by the text
+    they span."""
+    if keys_a != keys_b:
+        return tuple(keys_a) < tuple(keys_b)
     return (text_a[words_a[0].start:words_a[-1].end]
             < text_b[words_b[0].start:words_b[-1].end])
 

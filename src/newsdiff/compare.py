@@ -16,7 +16,7 @@ import numpy as np
 
 from . import boilerplate as bp
 from . import workers
-from .align import MIN_SHARED_KEYS, align, min_common
+from .align import MIN_SHARED_KEYS, Keys, align, min_common, word_keys
 from .config import Settings, load_settings
 from .corpus import RawArticle, read_corpus, text_article
 from .divergence import find_divergences
@@ -407,11 +407,18 @@ def find_matches(items: Sequence[Analyzed], settings: Settings,
 def _match_chunk(indexes: range) -> list[Match]:
     items, settings, candidates = _MATCH_STATE  # type: ignore[misc]
     found = []
+    keys: dict[tuple[int, int], Keys] = {}  # a sentence is aligned with several
+
+    def keys_of(d: int, s: int) -> Keys:
+        if (d, s) not in keys:
+            keys[(d, s)] = word_keys(items[d].sentence_words[s])
+        return keys[(d, s)]
+
     for n in indexes:
         di, si, dj, sj = candidates[n]
         a, b = items[di], items[dj]
         wa, wb = a.sentence_words[si], b.sentence_words[sj]
-        al = align(a.doc.text, wa, b.doc.text, wb, settings)
+        al = align(a.doc.text, wa, b.doc.text, wb, settings, (keys_of(di, si), keys_of(dj, sj)))
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from . import boilerplate as bp
-from .align import align, may_align
+from .align import Keys, align, may_align, word_keys
 from .compare import (
     Analyzed,
     analyze,
@@ -402,6 +402,9 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
             duplicates.append(Duplicate(doc_id, raw.id, *verdict))
     found: list[Match] = []
     theirs_words: dict[tuple[str, int], list[Word]] = {}
+    # a sentence is aligned with several: the keys of each are found once
+    theirs_keys: dict[tuple[str, int], Keys] = {}
+    my_keys: dict[int, Keys] = {}
     for doc_id, sent, mine in pairs:
         rec = records.get(doc_id)
         if rec is None:
@@ -412,7 +415,12 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
         wb = item.sentence_words[mine]
         if not may_align(wa, wb, settings):
             continue
-        al = align(rec.text, wa, raw.text, wb, settings)
+        if (doc_id, sent) not in theirs_keys:
+            theirs_keys[(doc_id, sent)] = word_keys(wa)
+        if mine not in my_keys:
+            my_keys[mine] = word_keys(wb)
+        al = align(rec.text, wa, raw.text, wb, settings,
+                   (theirs_keys[(doc_id, sent)], my_keys[mine]))
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
