@@ -200,7 +200,14 @@ def write_file(folder: Path, name: str, content: str | bytes) -> None:
     """Write one file of a folder being built (text in UTF-8 with "\\n" line ends),
     making its subfolders."""
     target = folder / name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write(target, content)
+    except FileNotFoundError:  # the first file of its folder (asking first costs more)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, content)
+
+
+def _write(target: Path, content: str | bytes) -> None:
     if isinstance(content, bytes):
         target.write_bytes(content)
     else:

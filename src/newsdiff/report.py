@@ -514,7 +514,10 @@ def _tok_key(raw: str) -> str:
     return _EDGE.sub("", norm) or norm
 
 
+@lru_cache(maxsize=4096)
 def _tokens(text: str, start: int, end: int) -> list[_Tok]:
+    """The tokens of ``text[start:end]`` (not to be changed: kept for the next caller; a
+    thread page diffs each version with the one before and with the first)."""
     out = []
     new, n = tuple.__new__, len(text)  # _Tok(...) costs twice as much per token
     for m in _TOKEN.finditer(text, start, end):
