@@ -12,7 +12,7 @@ from . import model
 from .compare import compare
 from .config import load_settings
 from .errors import EXIT_FAIL, EXIT_USAGE, NewsdiffError, printable
-from .output import check_output_folder, folder_atomic, write_file, write_text_atomic
+from .output import check_output_folder, copy_atomic, folder_atomic, write_file
 
 
 class UserError(click.ClickException):
@@ -118,10 +118,9 @@ def compare_cmd(paths: tuple[Path, ...], out: Path, json_path: Path | None, skip
                                   ("published", published)) if v}
     result = compare(paths, settings=settings, skip_bad=skip_bad, metadata=metadata,
                      progress=_progress(quiet))
-    text = model.json_bytes(result)
-    index = write_report(result, out, text)
-    if json_path is not None:
-        write_text_atomic(json_path, text)
+    index = write_report(result, out)
+    if json_path is not None:  # a copy of the report's: its bytes are not kept meanwhile
+        copy_atomic(out / "comparison.json", json_path)
     for warning in result.warnings:
         click.echo(f"skipped: {warning}", err=True)
     if not quiet:
@@ -139,10 +138,12 @@ def write_report(result: model.Comparison, out: Path, json_text: str | bytes | N
 
     configured = result.settings.get("workers", 0)
     with folder_atomic(out) as folder:
-        pages = write_pages(folder, result, worker_count(
-            configured if isinstance(configured, int) else 0))
+        # The JSON first, so that its bytes (570 MB at 10,000 articles) are let go before
+        # the pages are rendered.
         write_file(folder, "comparison.json",
                    json_text if json_text is not None else model.json_bytes(result))
+        pages = write_pages(folder, result, worker_count(
+            configured if isinstance(configured, int) else 0))
     return out / ("index.html" if "index.html" in pages else "comparison.json")
 
 

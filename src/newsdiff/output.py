@@ -15,8 +15,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import NewsdiffError
 
@@ -37,14 +38,26 @@ def _real(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
-def write_text_atomic(path: Path, text: str | bytes) -> None:
-    """Write `text` (bytes as they are, text in UTF-8) to `path` through a temporary file
-    and a rename.
+def copy_atomic(source: Path, path: Path) -> None:
+    """Copy the file `source` to `path` (streamed, not read whole) through a temporary
+    file and a rename.
 
     Raises:
-        NewsdiffError: the folder cannot be written or `path` is a folder.
+        NewsdiffError: `source` cannot be read, the folder cannot be written, or `path`
+            is a folder.
     """
-    path = _real(Path(path))
+    def copy(handle: BinaryIO) -> None:
+        try:
+            with open(source, "rb") as src:
+                shutil.copyfileobj(src, handle, 1 << 20)
+        except OSError as exc:
+            raise NewsdiffError(f"{source}: cannot read: {exc.strerror or exc}") from None
+
+    _atomic(Path(path), copy)
+
+
+def _atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    path = _real(path)
     if path.is_dir():
         raise NewsdiffError(f"{path}: is a folder; give a file name")
     try:
@@ -55,7 +68,7 @@ def write_text_atomic(path: Path, text: str | bytes) -> None:
         try:
             os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
