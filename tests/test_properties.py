@@ -396,3 +396,29 @@ def test_bucket_pairs_on_the_seed_windows_link_the_recycled_sentences() -> None:
         assert len(found) > 0
         assert found.tolist() == sorted(map(list, _bucket_pairs_one_by_one(
             keys, owners, doc_of[owners], MAX_BUCKET)))
+
+
+# ---------------------------------------------------------------- words
+
+
+@PROPERTY
+@given(texts, st.integers(0, 70_000), st.data())
+def test_words_are_the_pattern_matches_with_their_offsets(text: str, shift: int,
+                                                          data: st.DataObject) -> None:
+    """`words` finds what the word pattern matches, at the offsets it matches, in any
+    slice of a text (placed anywhere in a longer one: past the table of shared offsets
+    too), and the same offsets in two texts are one int object below the table's end."""
+    from newsdiff.tokens import _WORD, words
+
+    padded = "x " * (shift // 2) + text
+    lo = data.draw(st.integers(0, len(text)))
+    hi = data.draw(st.integers(lo, len(text)))
+    base = len(padded) - len(text)
+    found = words(padded, base + lo, base + hi)
+    expected = [(m.start(), m.end()) for m in _WORD.finditer(padded, base + lo, base + hi)]
+    assert [(w.start, w.end) for w in found] == expected
+    assert all(padded[w.start:w.end].lower().replace("’", "'") == w.norm for w in found)
+    again = words((padded + " ")[:-1], base + lo, base + hi)  # another string, same text
+    assert again == found
+    assert all(a.start is b.start and a.end is b.end for a, b in zip(found, again, strict=True)
+               if a.end < 1 << 16)

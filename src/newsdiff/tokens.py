@@ -76,18 +76,24 @@ def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """The words of ``text[start:end]`` with offsets into `text`."""
     end = len(text) if end is None else end
     # Splitting on the pattern gives gap, word, gap, ... strings, and the offsets follow
-    # from their lengths: no match object per word (a quarter faster than finditer).
+    # from their lengths: no match object per word (a tenth faster than finditer).
     pieces = _WORD_SPLIT.split(text[start:end])
     new, token = tuple.__new__, _token  # Word(...) costs twice as much per word
+    # Offsets are taken from one table of int objects, not made anew for each word: a
+    # word then holds no int of its own (64 of its 200 bytes; at 10,000 articles, 450 MB).
+    at = _OFFSETS if end < len(_OFFSETS) else range(end + 1)
     out = []
     pos = start + len(pieces[0])
     for k in range(1, len(pieces), 2):
         raw = pieces[k]
         norm, key, common = token(raw)
         stop = pos + len(raw)
-        out.append(new(Word, (norm, key, pos, stop, common)))
+        out.append(new(Word, (norm, key, at[pos], at[stop], common)))
         pos = stop + len(pieces[k + 1])
     return out
+
+
+_OFFSETS = tuple(range(1 << 16))
 
 
 @lru_cache(maxsize=500_000)
