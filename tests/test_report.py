@@ -15,7 +15,16 @@ from click.testing import CliRunner
 from newsdiff import model
 from newsdiff.cli import cli
 from newsdiff.compare import compare
-from newsdiff.model import Comparison, Document, Match, Span, Thread, ThreadMember
+from newsdiff.model import (
+    Comparison,
+    Divergence,
+    Document,
+    FactValue,
+    Match,
+    Span,
+    Thread,
+    ThreadMember,
+)
 from newsdiff.report import (
     HEATMAP_MAX_DOCS,
     INDEX_ARTICLES,
@@ -26,7 +35,7 @@ from newsdiff.report import (
     thread_names,
     word_diff,
 )
-from report_samples import PAYLOADS, hostile_comparison, sample_comparison
+from report_samples import PAYLOADS, hostile_comparison, sample_comparison, span
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -376,8 +385,9 @@ def test_compare_command_writes_the_report_and_report_rerenders_it(tmp_path: Pat
 # ---------------------------------------------------------------- large corpora
 
 
-def big_comparison(n: int) -> Comparison:
-    """`n` articles, each repeating a sentence of the one before: a long chain."""
+def big_comparison(n: int, divergent: bool = False) -> Comparison:
+    """`n` articles, each repeating a sentence of the one before: a long chain (with a
+    divergence in each link when `divergent`)."""
     docs, matches, members = [], [], []
     for k in range(n):
         text = (f"Talks resumed on day {k} in Moscow between the two delegations. "
@@ -399,8 +409,15 @@ def big_comparison(n: int) -> Comparison:
                                                          docs[0].sentences[0],
                                                          docs[0].sentences[0]), *members),
                     tuple(m.id for m in matches), docs[0].published, docs[-1].published)
+    divergences = []
+    for k, m in enumerate(matches if divergent else (), 1):  # "day k-1" against "day k"
+        a, b = (span(d, f"day {d.text.split()[4]}") for d in (docs[k - 1], docs[k]))
+        divergences.append(Divergence(
+            f"d{k}", "number", m.id, "t1", FactValue(a.text, a.text[4:], a, docs[k - 1].published),
+            FactValue(b.text, b.text[4:], b, docs[k].published), "change",
+            f"The day differs: {a.text} vs {b.text}.", 0.8))
     return Comparison(settings={}, documents=tuple(docs), matches=tuple(matches),
-                      threads=(thread,))
+                      threads=(thread,), divergences=tuple(divergences))
 
 
 def test_small_corpus_gets_a_heatmap_and_a_large_one_a_capped_index() -> None:
@@ -419,6 +436,9 @@ def test_small_corpus_gets_a_heatmap_and_a_large_one_a_capped_index() -> None:
     assert "Showing 200 of 1000 versions" in thread
     assert len(thread.encode()) < 1_000_000
     assert broken_links(large) == []
+    thread = render(big_comparison(1000, divergent=True))["threads/t1.html"]
+    assert "Showing 200 of 999 divergences" in thread  # not all 999 rows
+    assert thread.count('class="divergence">') == 200
 
 
 def test_pages_rendered_by_two_workers_are_the_pages_rendered_by_one(

@@ -52,6 +52,7 @@ HEATMAP_MAX_DOCS = 60  # above this the index shows only the top-pairs table
 HEATMAP_NUMBERS_MAX = 12  # write the percentage inside each cell up to this many articles
 MAX_PAIR_PAGES = 500
 THREAD_VERSIONS = 200
+THREAD_DIVERGENCES = 200  # a thread page lists this many of its divergences at most
 PAIR_PASSAGES = 200  # passages listed word by word on a pair page
 SENTENCE_LINKS = 8
 HEADLINE_THREADS = 3  # threads whose first-to-last evolution is shown on the index
@@ -359,6 +360,7 @@ class ThreadPage:
     versions: tuple[Version, ...]
     versions_cap: Capped
     divergences: tuple[DivergenceRow, ...]
+    divergences_cap: Capped
     prev: Link | None
     next: Link | None
 
@@ -1246,7 +1248,10 @@ def thread_page(corpus: _Corpus, t: int, ranked: Sequence[int],
         latest=versions[-1].doc if len(versions) > 1 else None,
         overview=overview, versions=tuple(versions),
         versions_cap=_capped(len(versions), len(members), here, None),
-        divergences=tuple(_divergence_row(corpus, d, here) for d in thread_divs),
+        divergences=tuple(_divergence_row(corpus, d, here)
+                          for d in thread_divs[:THREAD_DIVERGENCES]),
+        divergences_cap=_capped(min(len(thread_divs), THREAD_DIVERGENCES), len(thread_divs),
+                                here, None),
         prev=(Link(rel(here, corpus.thread_page[prev_t]), corpus.threads[prev_t].id)
               if prev_t is not None else None),
         next=(Link(rel(here, corpus.thread_page[next_t]), corpus.threads[next_t].id)
