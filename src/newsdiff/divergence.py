@@ -243,7 +243,7 @@ def _may_diverge(m: Match, docs: Mapping[str, Document],
     recycled passages make most matches of a large corpus. `holds`: what
     `may_hold_outside_facts` said of each (document, sentence) so far."""
     sa, sb = docs[m.a.doc].sentences[m.a_sentence], docs[m.b.doc].sentences[m.b_sentence]
-    if sa.text.split() == sb.text.split():
+    if sa.text == sb.text or sa.text.split() == sb.text.split():
         return False
     if any(op.op != "equal" for op in m.ops):
         return True

@@ -86,7 +86,8 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
     threads = []
     for group in uf.groups():
         members = []
-        for doc_id, sent in sorted(group, key=lambda n: (order[n[0]], n[1])):
+        nodes = sorted(group, key=lambda n: (order[n[0]], n[1]))
+        for doc_id, sent in nodes:
             doc = docs[doc_id]
             sentence = doc.sentences[sent]
             lo, hi = extent[(doc_id, sent)]
@@ -95,7 +96,7 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
         dates = [m.published for m in members if m.published]
         threads.append(Thread(
             id="",
-            label=label(best[(members[0].doc, _sentence_index(docs, members[0]))][1]),
+            label=label(best[nodes[0]][1]),
             members=tuple(members),
             matches=tuple(sorted(by_root[uf.find(group[0])], key=_match_number)),
             first_published=min(dates) if dates else None,
@@ -105,10 +106,6 @@ def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> lis
                                 order[t.members[0].doc], t.members[0].sentence.start))
     return [Thread(f"t{k}", t.label, t.members, t.matches, t.first_published, t.last_published)
             for k, t in enumerate(threads, 1)]
-
-
-def _sentence_index(docs: Mapping[str, Document], member: ThreadMember) -> int:
-    return docs[member.doc].sentences.index(member.sentence)
 
 
 def _years(thread: Thread) -> int:
