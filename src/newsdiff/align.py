@@ -245,18 +245,6 @@ def min_common(settings: Settings) -> int:
     return min(3, settings.match_min_content_words)
 
 
-def may_align(words_a: Sequence[Word], words_b: Sequence[Word], settings: Settings) -> bool:
-    """A cheap test run before `align`: do the sentences share the distinct words (and
-    common content words) any passage `align` accepts would need?"""
-    keys_b = {w.key for w in words_b}
-    shared = {w.key for w in words_a if w.key in keys_b}
-    if len(shared) < MIN_SHARED_KEYS:
-        return False
-    common_b = {w.key for w in words_b if w.common}
-    return len({w.key for w in words_a if w.common and w.key in common_b}) >= min_common(
-        settings)
-
-
 def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[Word],
           settings: Settings, keys: tuple[Keys, Keys] | None = None) -> Alignment | None:
     """The shared passage of two word sequences, or None when they share too little.
@@ -294,12 +282,20 @@ class Keys(NamedTuple):
 
     keys: tuple[str, ...]
     common: frozenset[str]
+    distinct: frozenset[str]
+
+    def may_align(self, other: Keys, settings: Settings) -> bool:
+        """A cheap test run before `align`: do the two sentences share the distinct words
+        (and common content words) any passage `align` accepts would need?"""
+        return (len(self.distinct & other.distinct) >= MIN_SHARED_KEYS
+                and len(self.common & other.common) >= min_common(settings))
 
 
 def word_keys(words: Sequence[Word]) -> Keys:
     """The `Keys` of a sentence's words (kept by a caller that aligns one sentence with
     many)."""
-    return Keys(tuple([w.key for w in words]), frozenset([w.key for w in words if w.common]))
+    keys = tuple([w.key for w in words])
+    return Keys(keys, frozenset([w.key for w in words if w.common]), frozenset(keys))
 
 
 def _goes_first(text_a: str, words_a: Sequence[Word], keys_a: Sequence[str], text_b: str,

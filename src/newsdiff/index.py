@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from . import boilerplate as bp
-from .align import Keys, align, may_align, word_keys
+from .align import Keys, align, word_keys
 from .compare import (
     Analyzed,
     analyze,
@@ -413,14 +413,14 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
             theirs_words[(doc_id, sent)] = words(rec.text, *rec.sentences[sent])
         wa = theirs_words[(doc_id, sent)]
         wb = item.sentence_words[mine]
-        if not may_align(wa, wb, settings):
-            continue
         if (doc_id, sent) not in theirs_keys:
             theirs_keys[(doc_id, sent)] = word_keys(wa)
         if mine not in my_keys:
             my_keys[mine] = word_keys(wb)
-        al = align(rec.text, wa, raw.text, wb, settings,
-                   (theirs_keys[(doc_id, sent)], my_keys[mine]))
+        ka, kb = theirs_keys[(doc_id, sent)], my_keys[mine]
+        if not ka.may_align(kb, settings):
+            continue
+        al = align(rec.text, wa, raw.text, wb, settings, (ka, kb))
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
