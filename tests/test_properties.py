@@ -422,3 +422,16 @@ def test_words_are_the_pattern_matches_with_their_offsets(text: str, shift: int,
     assert again == found
     assert all(a.start is b.start and a.end is b.end for a, b in zip(found, again, strict=True)
                if a.end < 1 << 16)
+
+
+@PROPERTY
+@given(st.sets(st.integers(0, 60), max_size=40), st.sets(st.integers(0, 60), max_size=40))
+def test_exact_jaccard_and_containment_are_the_set_figures(a: set[int], b: set[int]) -> None:
+    from newsdiff.signatures import jaccard_containment
+
+    found = jaccard_containment(np.array(sorted(a), dtype=np.uint32),
+                                np.array(sorted(b), dtype=np.uint32))
+    if not a or not b:
+        assert found == (0.0, 0.0)
+    else:
+        assert found == (len(a & b) / len(a | b), len(a & b) / min(len(a), len(b)))

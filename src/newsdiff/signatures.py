@@ -140,10 +140,14 @@ def minhashes(sets: Iterable[np.ndarray], num_perm: int, seed: int) -> Iterator[
 
 
 def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Exact Jaccard of two shingle sets, and the share of the smaller set inside the larger."""
+    """Exact Jaccard of two shingle sets, and the share of the smaller set inside the larger
+    (each sorted and distinct, as `shingle_hashes` gives them: the smaller one is looked up
+    in the larger by binary search, not both merged and sorted again)."""
     if not len(a) or not len(b):
         return 0.0, 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    at = np.minimum(np.searchsorted(large, small), len(large) - 1)
+    inter = int(np.count_nonzero(large[at] == small))
     return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
 
 
