@@ -22,10 +22,11 @@ from newsdiff.cli import cli
 from newsdiff.compare import analyze
 from newsdiff.config import Settings
 from newsdiff.corpus import read_corpus, text_article
+from newsdiff.errors import IndexStoreError
 from newsdiff.facts import facts_from_json
 from newsdiff.index import StoredFacts, build_index, record_document
 from newsdiff.signatures import shingle_hashes
-from newsdiff.store import FORMAT, DocRecord, open_store, pack_facts
+from newsdiff.store import FORMAT, DocRecord, open_store, pack_facts, stored_facts
 
 from conftest import SEEDS, seed_text
 
@@ -188,6 +189,14 @@ def test_records_keep_text_spans_and_shingles_byte_for_byte(tmp_path: Path) -> N
         with pytest.raises(ValueError):
             DocRecord.unpack(damaged, rec.minhash)
     assert DocRecord.unpack_facts(pack_facts([])) == ()
+    # Stored facts are decoded sentence by sentence, when read: a damaged sentence is a
+    # clear error when it is read, the others still read.
+    blob = bytearray(pack_facts(list(facts)))
+    blob[-2] = 0xFF  # inside the last sentence's JSON
+    lazy = stored_facts(seed.id, bytes(blob), "idx")
+    assert len(lazy) == len(facts) and lazy[0] == facts[0] and lazy[:2] == tuple(facts[:2])
+    with pytest.raises(IndexStoreError, match=f"idx: corrupt index \\(the facts of {seed.id}\\)"):
+        lazy[-1]
     store.close()
 
 
@@ -346,7 +355,6 @@ def test_add_copies_records_and_indexes_and_refuses_duplicates(backend, tmp_path
 def test_a_failed_add_leaves_folder_manifest_and_index_unchanged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import newsdiff.precheck as precheck
-    from newsdiff.errors import IndexStoreError
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -200,7 +200,7 @@ class StoredFacts(Mapping[tuple[str, int], list[Fact]]):
 
     def __init__(self, store: IndexStore, wanted: Iterable[tuple[str, int]]) -> None:
         self._store, self._wanted = store, frozenset(wanted)
-        self._stored: dict[str, tuple[str, ...]] | None = None
+        self._stored: dict[str, Sequence[str]] | None = None
         self._parsed: dict[tuple[str, int], list[Fact]] = {}
 
     def _json(self, key: tuple[str, int]) -> str | None:

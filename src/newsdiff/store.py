@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 from urllib.parse import parse_qs, urlparse
 
 from .errors import IndexStoreError
@@ -103,19 +103,63 @@ class DocRecord:
         Raises:
             ValueError: bytes that are not a whole list of facts.
         """
-        if blob[:len(FACTS_MAGIC)] != FACTS_MAGIC:
-            raise ValueError("not newsdiff facts")
-        at = len(FACTS_MAGIC) + 4
-        if len(blob) < at:
-            raise ValueError("truncated facts")
-        (n,) = struct.unpack_from("<I", blob, len(FACTS_MAGIC))
-        ends = array("I", blob[at:at + 4 * n])
-        _little_endian(ends)
-        at += 4 * n
-        if len(ends) != n or (ends[-1] if n else 0) != len(blob) - at:
-            raise ValueError("truncated facts")
-        starts = [0, *ends[:-1]] if n else []
+        at, ends = _facts_layout(blob)
+        starts = [0, *ends[:-1]] if ends else []
         return tuple(blob[at + s:at + e].decode("utf-8") for s, e in zip(starts, ends, strict=True))
+
+
+def _facts_layout(blob: bytes) -> tuple[int, array]:  # type: ignore[type-arg]
+    """Where the JSONs of `pack_facts` bytes start, and the end offset of each.
+
+    Raises:
+        ValueError: bytes that are not a whole list of facts.
+    """
+    if blob[:len(FACTS_MAGIC)] != FACTS_MAGIC:
+        raise ValueError("not newsdiff facts")
+    at = len(FACTS_MAGIC) + 4
+    if len(blob) < at:
+        raise ValueError("truncated facts")
+    (n,) = struct.unpack_from("<I", blob, len(FACTS_MAGIC))
+    ends = array("I", blob[at:at + 4 * n])
+    _little_endian(ends)
+    at += 4 * n
+    if len(ends) != n or (ends[-1] if n else 0) != len(blob) - at:
+        raise ValueError("truncated facts")
+    return at, ends
+
+
+class StoredFactsText(Sequence[str]):
+    """One document's stored facts (`facts.facts_json`), sentence by sentence, each
+    decoded when read: a check reads a few sentences of each document it matched."""
+
+    def __init__(self, doc_id: str, blob: bytes, where: str) -> None:
+        self._doc, self._blob, self._where = doc_id, blob, where
+        try:
+            self._at, self._ends = _facts_layout(blob)
+        except ValueError:
+            raise self._corrupt() from None
+
+    def _corrupt(self) -> IndexStoreError:
+        return IndexStoreError(f"{self._where}: corrupt index (the facts of {self._doc})")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, k: int) -> str: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, k: int | slice) -> str | tuple[str, ...]:
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(len(self))[k])
+        k = range(len(self))[k]  # IndexError as a sequence gives it
+        start = self._ends[k - 1] if k else 0
+        try:
+            return self._blob[self._at + start:self._at + self._ends[k]].decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._corrupt() from None
 
 
 # Stored layouts (little-endian). A record: RECORD_MAGIC, five uint32 (bytes of the JSON
@@ -141,13 +185,11 @@ def pack_facts(facts: Sequence[str]) -> bytes:
     return b"".join((FACTS_MAGIC, struct.pack("<I", len(parts)), ends.tobytes(), *parts))
 
 
-def stored_facts(doc_id: str, blob: bytes, where: str) -> tuple[str, ...]:
-    """`DocRecord.unpack_facts`, with damaged bytes as an IndexStoreError naming the
-    document (`where`: the index)."""
-    try:
-        return DocRecord.unpack_facts(blob)
-    except ValueError:
-        raise IndexStoreError(f"{where}: corrupt index (the facts of {doc_id})") from None
+def stored_facts(doc_id: str, blob: bytes, where: str) -> StoredFactsText:
+    """A document's facts from `pack_facts` bytes, each sentence's decoded when read;
+    damaged bytes raise an IndexStoreError naming the document (`where`: the index), when
+    the layout is read or, for one sentence's text, when that is."""
+    return StoredFactsText(doc_id, blob, where)
 
 
 def stored_record(blob: bytes, minhash: bytes, where: str) -> DocRecord:
@@ -188,7 +230,7 @@ class IndexStore(Protocol):
     def get(self, doc_ids: Iterable[str]) -> list[DocRecord]:
         """The records of these documents (unknown ids are left out), without facts."""
 
-    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, Sequence[str]]:
         """Each sentence's stored facts (`facts.facts_json`) of these documents."""
 
     def lookup(self, keys: Sequence[int], skip_hot: bool = False, bands_only: bool = False

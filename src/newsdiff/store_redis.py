@@ -148,7 +148,7 @@ class RedisStore:
                 out.append(stored_record(blob, minhash, self.url))
         return out
 
-    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, Sequence[str]]:
         """Each sentence's stored facts of these documents."""
         ids = sorted(set(doc_ids))
         pipe = self.r.pipeline(transaction=False)

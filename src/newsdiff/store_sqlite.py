@@ -303,7 +303,7 @@ class SqliteStore:
         return sorted((stored_record(r, m, str(self.path)) for r, m in rows),
                       key=lambda r: r.id)
 
-    def facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def facts(self, doc_ids: Iterable[str]) -> dict[str, Sequence[str]]:
         """Each sentence's stored facts of these documents."""
         return {doc_id: stored_facts(doc_id, blob, str(self.path)) for doc_id, blob in
                 self._read_in("SELECT id, facts FROM docs WHERE id IN ({})", doc_ids)}
