@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,7 +43,7 @@ from .errors import IndexStoreError, InputError
 from .facts import Fact, extract_facts, facts_from_json, facts_json, rules_signature
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
-from .store import FORMAT, DocRecord, IndexStore
+from .store import FORMAT, DocRecord, IndexStore, LazySequence
 from .threads import doc_order_key
 from .tokens import Word, words
 
@@ -165,7 +165,7 @@ def to_record(sk: Sketched) -> DocRecord:
                            for s in doc.sentences))
 
 
-class StoredSentences(Sequence[Span]):
+class StoredSentences(LazySequence[Span]):
     """A stored document's sentences, each made into a Span only when asked for: a check
     reads a few sentences of each document it matched, of thirty or more."""
 
@@ -175,15 +175,7 @@ class StoredSentences(Sequence[Span]):
     def __len__(self) -> int:
         return len(self._offsets)
 
-    @overload
-    def __getitem__(self, k: int) -> Span: ...
-
-    @overload
-    def __getitem__(self, k: slice) -> tuple[Span, ...]: ...
-
-    def __getitem__(self, k: int | slice) -> Span | tuple[Span, ...]:
-        if isinstance(k, slice):
-            return tuple(self[i] for i in range(len(self))[k])
+    def _item(self, k: int) -> Span:
         s, e = self._offsets[k]
         return Span(self._doc, s, e, self._text[s:e])
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, Protocol, TypeVar, overload
 from urllib.parse import parse_qs, urlparse
 
 from .errors import IndexStoreError
@@ -128,7 +128,29 @@ def _facts_layout(blob: bytes) -> tuple[int, array]:  # type: ignore[type-arg]
     return at, ends
 
 
-class StoredFactsText(Sequence[str]):
+T = TypeVar("T")
+
+
+class LazySequence(Sequence[T]):
+    """A sequence whose items are made only when read (a subclass gives `__len__` and
+    `_item`, called with an index from 0 to len - 1); slices are tuples."""
+
+    def _item(self, k: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, k: int) -> T: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, k: int | slice) -> T | tuple[T, ...]:
+        if isinstance(k, slice):
+            return tuple(self._item(i) for i in range(len(self))[k])
+        return self._item(range(len(self))[k])  # IndexError as a sequence gives it
+
+
+class StoredFactsText(LazySequence[str]):
     """One document's stored facts (`facts.facts_json`), sentence by sentence, each
     decoded when read: a check reads a few sentences of each document it matched."""
 
@@ -145,16 +167,7 @@ class StoredFactsText(Sequence[str]):
     def __len__(self) -> int:
         return len(self._ends)
 
-    @overload
-    def __getitem__(self, k: int) -> str: ...
-
-    @overload
-    def __getitem__(self, k: slice) -> tuple[str, ...]: ...
-
-    def __getitem__(self, k: int | slice) -> str | tuple[str, ...]:
-        if isinstance(k, slice):
-            return tuple(self[i] for i in range(len(self))[k])
-        k = range(len(self))[k]  # IndexError as a sequence gives it
+    def _item(self, k: int) -> str:
         start = self._ends[k - 1] if k else 0
         try:
             return self._blob[self._at + start:self._at + self._ends[k]].decode("utf-8")
