@@ -214,6 +214,9 @@ def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left
     with workers.background(int, ("twelve",), 2) as result, pytest.raises(
             ValueError, match="twelve"):
         result()
+    with workers.background(os._exit, (3,), 2) as result, pytest.raises(
+            RuntimeError, match="a background worker died \\(exit code 3\\)"):
+        result()
     with workers.background(time.sleep, (60,), 2):
         (child,) = multiprocessing.active_children()
         pid = child.pid

@@ -277,8 +277,8 @@ def align(text_a: str, words_a: Sequence[Word], text_b: str, words_b: Sequence[W
 
 
 class Keys(NamedTuple):
-    """What `align` compares of a sentence: its words' keys, in order, and the distinct
-    keys of its common content words."""
+    """What `align` compares of a sentence: its words' keys, in order, the distinct keys
+    of its common content words, and all its distinct keys."""
 
     keys: tuple[str, ...]
     common: frozenset[str]
@@ -298,13 +298,13 @@ def word_keys(words: Sequence[Word]) -> Keys:
     return Keys(keys, frozenset([w.key for w in words if w.common]), frozenset(keys))
 
 
-def _goes_first(text_a: str, words_a: Sequence[Word], keys_a: Sequence[str], text_b: str,
-                words_b: Sequence[Word], keys_b: Sequence[str]) -> bool:
+def _goes_first(text_a: str, words_a: Sequence[Word], keys_a: tuple[str, ...], text_b: str,
+                words_b: Sequence[Word], keys_b: tuple[str, ...]) -> bool:
     """Whether side a comes before side b in the canonical order: by the words' keys
-    (as lists compare: the shorter first when one begins the other), then by the text
+    (as tuples compare: the shorter first when one begins the other), then by the text
     they span."""
     if keys_a != keys_b:
-        return tuple(keys_a) < tuple(keys_b)
+        return keys_a < keys_b
     return (text_a[words_a[0].start:words_a[-1].end]
             < text_b[words_b[0].start:words_b[-1].end])
 

@@ -393,8 +393,8 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
         if verdict:
             duplicates.append(Duplicate(doc_id, raw.id, *verdict))
     found: list[Match] = []
+    # a sentence is aligned with several: its words and keys are found once
     theirs_words: dict[tuple[str, int], list[Word]] = {}
-    # a sentence is aligned with several: the keys of each are found once
     theirs_keys: dict[tuple[str, int], Keys] = {}
     my_keys: dict[int, Keys] = {}
     for doc_id, sent, mine in pairs:
@@ -403,12 +403,10 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
             continue
         if (doc_id, sent) not in theirs_words:
             theirs_words[(doc_id, sent)] = words(rec.text, *rec.sentences[sent])
-        wa = theirs_words[(doc_id, sent)]
-        wb = item.sentence_words[mine]
-        if (doc_id, sent) not in theirs_keys:
-            theirs_keys[(doc_id, sent)] = word_keys(wa)
+            theirs_keys[(doc_id, sent)] = word_keys(theirs_words[(doc_id, sent)])
         if mine not in my_keys:
-            my_keys[mine] = word_keys(wb)
+            my_keys[mine] = word_keys(item.sentence_words[mine])
+        wa, wb = theirs_words[(doc_id, sent)], item.sentence_words[mine]
         ka, kb = theirs_keys[(doc_id, sent)], my_keys[mine]
         if not ka.may_align(kb, settings):
             continue

@@ -57,39 +57,38 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
     depend on the next ones fills the core that the serial parts of those leave idle.
     The process is stopped if the block is left before its result is taken. It is a
     daemon, which may not start processes of its own: `func` must not use a pool."""
+    got: list[T] = []
+
+    def once(fetch: Callable[[], T]) -> Callable[[], T]:
+        def result() -> T:
+            if not got:
+                got.append(fetch())
+            return got[0]
+        return result
+
     if workers < 2 or "fork" not in mp.get_all_start_methods():
-        done: list[T] = []
-
-        def inline() -> T:
-            if not done:
-                done.append(func(*args))
-            return done[0]
-
-        yield inline
+        yield once(lambda: func(*args))
         return
     receive, send = mp.Pipe(duplex=False)
     proc = mp.get_context("fork").Process(target=_background_main, args=(func, args, send),
                                           daemon=True)
     proc.start()
     send.close()
-    got: list[T] = []
 
-    def result() -> T:
-        if not got:
-            try:
-                status, value = receive.recv()
-            except EOFError:
-                proc.join()
-                raise RuntimeError(f"a background worker died (exit code {proc.exitcode})"
-                                   ) from None
-            proc.join()
-            if status == "error":
-                raise value
-            got.append(value)
-        return got[0]
+    def fetch() -> T:
+        try:
+            status, value = receive.recv()
+        except EOFError:  # it ended without a word
+            status, value = "died", None
+        proc.join()
+        if status == "died":
+            raise RuntimeError(f"a background worker died (exit code {proc.exitcode})")
+        if status == "error":
+            raise value
+        return value
 
     try:
-        yield result
+        yield once(fetch)
     finally:
         if proc.is_alive():
             proc.terminate()
