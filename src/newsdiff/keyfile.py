@@ -106,9 +106,12 @@ class KeyFile:
         wanted = np.asarray(sorted(set(rowids)), dtype=np.int64)
         at = np.minimum(np.searchsorted(self.id_rows, wanted), len(self.id_rows) - 1)
         found = at[self.id_rows[at] == wanted]
-        ends, text = self.id_ends, self.id_text
-        return {row: text[(int(ends[k - 1]) if k else 0):int(ends[k])].tobytes().decode("utf-8")
-                for row, k in zip(self.id_rows[found].tolist(), found.tolist(), strict=True)}
+        ends = self.id_ends[found].astype(np.int64)
+        starts = np.where(found > 0, self.id_ends[np.maximum(found - 1, 0)], 0)
+        # one bytes view of the ids: slicing it costs less than a numpy slice per name
+        text = memoryview(self.id_text)
+        return {row: str(text[s:e], "utf-8") for row, s, e in zip(
+            self.id_rows[found].tolist(), starts.tolist(), ends.tolist(), strict=True)}
 
     def votes(self, keys: np.ndarray, mines: np.ndarray, skip: Sequence[int],
               min_shared: int, per_sentence: int) -> list[tuple[int, int, int, int]]:
