@@ -32,7 +32,7 @@ from newsdiff.compare import (
     newsdiff_version,
     without_stopwords,
 )
-from newsdiff.config import load_settings
+from newsdiff.config import Settings, load_settings
 from newsdiff.corpus import read_corpus
 from newsdiff.divergence import find_divergences
 from newsdiff.report import write_pages
@@ -78,11 +78,18 @@ def main(argv: Iterable[str] | None = None) -> int:
     overrides = {"workers": args.workers} if args.workers is not None else {}
     settings = load_settings(overrides=overrides)
     n_workers = workers.worker_count(settings.workers)
+    with workers.cycles_paused():  # as `compare` and its report run
+        _stages(settings, args.corpus, n_workers)
+    return 0
+
+
+def _stages(settings: Settings, corpus: Path, n_workers: int) -> None:
+    """Run and time the stages on `corpus`, printing a row for each and the total."""
     rows: list[tuple[str, float, float, str]] = []
     print(f"{'stage':<22} {'wall s':>8} {'cpu s':>8} {'RSS MB':>7} {'peak MB':>7}  output "
           f"({n_workers} worker(s))")
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
-    raws, _ = timed(rows, "read", lambda: read_corpus([args.corpus], max_bytes, None, False),
+    raws, _ = timed(rows, "read", lambda: read_corpus([corpus], max_bytes, None, False),
                     lambda r: f"{len(r[0])} articles")
     items = timed(rows, "analysis", lambda: sorted(analyze(raws, settings),
                                                      key=lambda a: doc_order_key(a.doc)),
@@ -114,7 +121,6 @@ def main(argv: Iterable[str] | None = None) -> int:
                         f"{sum((folder / n).stat().st_size for n in r) / 1e6:.1f} MB")
     print(f"{'total':<22} {sum(r[1] for r in rows):>8.1f} {sum(r[2] for r in rows):>8.1f}"
           f" {_rss_mb():>7} {_peak_mb():>7}")
-    return 0
 
 
 if __name__ == "__main__":

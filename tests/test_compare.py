@@ -11,7 +11,7 @@ import pytest
 
 from newsdiff.compare import compare
 
-from conftest import seed_text
+from conftest import SEEDS, seed_text
 
 compare_module = importlib.import_module("newsdiff.compare")
 
@@ -183,6 +183,42 @@ def test_forked_workers_give_results_in_order_and_leave_collection_as_it_was() -
         assert gc.get_freeze_count() >= frozen > 0
     finally:
         gc.unfreeze()
+
+
+
+def test_compare_and_its_report_run_with_the_cycle_collector_paused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare() and the report pause Python's cycle collector while they build their
+    objects (seen from `progress`, which every stage calls, and from each article page's
+    data), turn it back on after them, and leave a caller's own pause alone."""
+    import gc
+
+    from newsdiff import report, workers
+
+    seen: list[bool] = []
+    assert gc.isenabled()
+    result = compare([SEEDS], progress=lambda *_: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    built = report.article_page
+    seen.clear()
+    monkeypatch.setattr(report, "article_page",
+                        lambda *a: (seen.append(gc.isenabled()), built(*a))[1])
+    assert "index.html" in report.write_pages(tmp_path, result)
+    assert len(seen) == 5 and not any(seen) and gc.isenabled()
+    with workers.cycles_paused():
+        assert not gc.isenabled()
+        with workers.cycles_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block decides
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with workers.cycles_paused():
+            pass
+        compare([SEEDS])
+        assert not gc.isenabled()  # paused by the caller: left paused
+    finally:
+        gc.enable()
 
 
 def _seed_duplicates(texts: list[str]) -> list:

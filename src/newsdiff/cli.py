@@ -134,10 +134,10 @@ def write_report(result: model.Comparison, out: Path, json_text: str | bytes | N
                  ) -> Path:
     """Render the report and swap it into `out` with comparison.json; return index.html."""
     from .report import write_pages
-    from .workers import worker_count
+    from .workers import cycles_paused, worker_count
 
     configured = result.settings.get("workers", 0)
-    with folder_atomic(out) as folder:
+    with folder_atomic(out) as folder, cycles_paused():
         # The JSON first, so that its bytes (570 MB at 10,000 articles) are let go before
         # the pages are rendered.
         write_file(folder, "comparison.json",

@@ -495,9 +495,10 @@ def compare(paths: Iterable[str | os.PathLike[str]], *, settings: Settings | Non
 
         settings = make_settings(dict(overrides), base=settings)
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
-    raws, problems = read_corpus(paths, max_bytes, metadata, skip_bad)
-    items = analyze(raws, settings)
-    return compare_documents(items, settings, progress, problems)
+    with workers.cycles_paused():
+        raws, problems = read_corpus(paths, max_bytes, metadata, skip_bad)
+        items = analyze(raws, settings)
+        return compare_documents(items, settings, progress, problems)
 
 
 
@@ -511,4 +512,5 @@ def compare_texts(texts: Sequence[tuple[str, str, str | None]], *,
     """
     settings = settings or Settings()
     raws = [text_article(doc_id, text, published) for doc_id, text, published in texts]
-    return compare_documents(analyze(raws, settings), settings)
+    with workers.cycles_paused():
+        return compare_documents(analyze(raws, settings), settings)

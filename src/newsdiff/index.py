@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import boilerplate as bp
+from . import workers
 from .align import Keys, align, word_keys
 from .compare import (
     Analyzed,
@@ -271,6 +272,12 @@ def build_index(corpus: Path, store: IndexStore, settings: Settings, *,
         InputError: a bad article (unless `skip_bad`: then reported in the result).
         IndexStoreError: an index made with other settings (unless `rebuild`).
     """
+    with workers.cycles_paused():
+        return _build_index(corpus, store, settings, rebuild, skip_bad, progress, chunk)
+
+
+def _build_index(corpus: Path, store: IndexStore, settings: Settings, rebuild: bool,
+                 skip_bad: bool, progress: Progress | None, chunk: int) -> BuildReport:
     if rebuild:
         for doc_id in sorted(store.documents()):
             store.remove(doc_id)

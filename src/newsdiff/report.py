@@ -726,8 +726,10 @@ class _Corpus:
         doc = self.by_id.get(doc_id)
         if doc is None:
             return None
-        starts = [s.start for s in doc.sentences]
-        k = bisect_left(starts, span.start + 1) - 1
+        cache = self.__dict__.setdefault("_sentence_starts", {})
+        if doc_id not in cache:
+            cache[doc_id] = [s.start for s in doc.sentences]
+        k = bisect_left(cache[doc_id], span.start + 1) - 1
         if 0 <= k < len(doc.sentences) and doc.sentences[k].end >= span.start:
             return k
         return None
@@ -848,9 +850,10 @@ class _Corpus:
 
     def _pairs(self) -> None:
         grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+        order, matches = self.order, self.c.matches
         for k in self.valid_matches:
-            m = self.c.matches[k]
-            a, b = (m.a.doc, m.b.doc) if self.earlier(m.a.doc, m.b.doc) else (m.b.doc, m.a.doc)
+            m = matches[k]
+            a, b = (m.a.doc, m.b.doc) if order[m.a.doc] < order[m.b.doc] else (m.b.doc, m.a.doc)
             grouped[(a, b)].append(k)
         dups = {}
         for dup in self.c.duplicates:
@@ -861,8 +864,15 @@ class _Corpus:
         for a, b in sorted(set(grouped) | set(dups), key=lambda p: (self.order[p[0]],
                                                                      self.order[p[1]])):
             ks = grouped.get((a, b), [])
-            aw = self.words_in(a, (self._span_in(k, a) for k in ks))
-            bw = self.words_in(b, (self._span_in(k, b) for k in ks))
+            if len(ks) == 1:  # most pairs share one passage: no spans to merge
+                m = matches[ks[0]]
+                sa, sb = (m.a, m.b) if m.a.doc == a else (m.b, m.a)
+                starts_a, starts_b = self.word_starts[a], self.word_starts[b]
+                aw = bisect_left(starts_a, sa.end) - bisect_left(starts_a, sa.start)
+                bw = bisect_left(starts_b, sb.end) - bisect_left(starts_b, sb.start)
+            else:
+                aw = self.words_in(a, (self._span_in(k, a) for k in ks))
+                bw = self.words_in(b, (self._span_in(k, b) for k in ks))
             total = self.body_words(a) + self.body_words(b)
             sim = (aw + bw) / total if total else 0.0
             dup = dups.get((a, b))
@@ -1345,8 +1355,11 @@ def article_page(corpus: _Corpus, doc: Document) -> ArticlePage:
     here = corpus.pages[doc.id]
     segments = []
     status_count: Counter[str] = Counter()
-    recycled = corpus.recycled_spans.get(doc.id, [])
-    div_marks = corpus.div_marks.get(doc.id, [])
+    # divergent facts before recycled passages: the first layer covering a character wins
+    layers = ([_Layer(s, e, "div", title="divergent fact")
+               for s, e in corpus.div_marks.get(doc.id, [])]
+              + [_Layer(s, e, "reused", title="said in an earlier article")
+                 for s, e in corpus.recycled_spans.get(doc.id, [])])
     for start, end, kind, k in _regions(doc):
         if kind == "gap":
             segments.append(Segment("gap", "", None, None, (Piece(doc.text[start:end]),)))
@@ -1405,14 +1418,13 @@ def article_page(corpus: _Corpus, doc: Document) -> ArticlePage:
         for t in corpus.sent_threads.get(key, ())[:SENTENCE_LINKS]:
             notes.append(Note("thread", "statement",
                               (Link(rel(here, corpus.thread_page[t]), corpus.threads[t].id),)))
-        layers = [_Layer(s, e, "div", title="divergent fact") for s, e in div_marks]
-        layers += [_Layer(s, e, "reused", title="said in an earlier article")
-                   for s, e in recycled]
         titles = {"new": "new: first seen in this article",
                   "repeated": "repeated: said in an earlier article",
                   "divergent": "divergent: a fact differs from an aligned statement"}
         segments.append(Segment("sentence", status, f"s{k + 1}", titles[status],
-                                _paint(doc.text, start, end, layers), tuple(notes)))
+                                _paint(doc.text, start, end, [
+                                    ly for ly in layers if ly.start < end and start < ly.end]),
+                                tuple(notes)))
     total = corpus.body_words(doc.id)
     rec = corpus.recycled_words[doc.id]
     n = corpus.number[doc.id]
@@ -1583,29 +1595,30 @@ def _pages(comparison: Comparison, workers: int, folder: Path | None
     """(file name, content) of every page; None for a page a worker wrote under
     `folder` (when given)."""
     global _RENDER_STATE
-    corpus = _Corpus(comparison)
-    env = _environment()
+    with par.cycles_paused():
+        corpus = _Corpus(comparison)
+        env = _environment()
 
-    yield "index.html", _tidy(env.get_template("index.html").render(page=index_page(corpus)))
-    ranked = _ranked_threads(corpus)
-    position = {t: k for k, t in enumerate(ranked)}
-    # the list pages (the longest to render) first, so that no worker is left with them
-    jobs = ([("list", job) for job in _list_jobs(corpus)]
-            + [("thread", t) for t in range(len(corpus.threads))]
-            + [("article", k) for k in range(len(corpus.docs))]
-            + [("pair", k) for k in range(min(len(corpus.pairs), MAX_PAIR_PAGES))])
-    for name in ("thread.html", "article.html", "pair.html", "list.html"):
-        env.get_template(name)  # compiled once, before the workers fork
-    _RENDER_STATE = (corpus, env, ranked, position, jobs, folder)
-    try:
-        size = max(RENDER_CHUNK, len(jobs) // (4 * max(1, workers)) + 1)
-        parts = par.parallel_map(_render_chunk, par.chunked(len(jobs), size), workers)
-    finally:
-        _RENDER_STATE = None
-    for part in parts:
-        yield from part
-    for name in STATIC_FILES:
-        yield f"static/{name}", _static(name)
+        yield "index.html", _tidy(env.get_template("index.html").render(page=index_page(corpus)))
+        ranked = _ranked_threads(corpus)
+        position = {t: k for k, t in enumerate(ranked)}
+        # the list pages (the longest to render) first, so that no worker is left with them
+        jobs = ([("list", job) for job in _list_jobs(corpus)]
+                + [("thread", t) for t in range(len(corpus.threads))]
+                + [("article", k) for k in range(len(corpus.docs))]
+                + [("pair", k) for k in range(min(len(corpus.pairs), MAX_PAIR_PAGES))])
+        for name in ("thread.html", "article.html", "pair.html", "list.html"):
+            env.get_template(name)  # compiled once, before the workers fork
+        _RENDER_STATE = (corpus, env, ranked, position, jobs, folder)
+        try:
+            size = max(RENDER_CHUNK, len(jobs) // (4 * max(1, workers)) + 1)
+            parts = par.parallel_map(_render_chunk, par.chunked(len(jobs), size), workers)
+        finally:
+            _RENDER_STATE = None
+        for part in parts:
+            yield from part
+        for name in STATIC_FILES:
+            yield f"static/{name}", _static(name)
 
 
 _RENDER_STATE: tuple | None = None  # what the forked workers of `render` read

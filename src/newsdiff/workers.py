@@ -48,6 +48,24 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
 
 
 @contextmanager
+def cycles_paused() -> Iterator[None]:
+    """Python's cycle collector paused for a block that builds millions of objects living
+    to its end (words, spans, matches, pages' data): every full collection scans them all
+    again, and at 10,000 articles `compare` spent 28 of its 157 s in collections. The work
+    makes almost no cyclic garbage (1,364 objects at 1,000 articles, found by a collection
+    after a paused run), which the next collection after the block takes. Workers forked
+    inside the block inherit the pause. Nested blocks leave it to the outermost."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@contextmanager
 def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
                ) -> Iterator[Callable[[], T]]:
     """Run ``func(*args)`` in a forked process while the caller goes on; yields a function
