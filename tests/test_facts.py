@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+
+import pytest
 
 from newsdiff.facts import (
     FACT_KINDS,
@@ -43,9 +46,20 @@ def test_facts_survive_the_index_encoding_unchanged():
     for text, published in ((S000, "2016-11-07"), (S002, "2016-11-19"), (S003, "2013-10-07"),
                             (S004, "2019-01-04")):
         facts = extract_facts(text, published=published)
-        assert facts_from_json(facts_json(facts)) == facts
+        decoded = facts_from_json(facts_json(facts))
+        assert decoded == facts
+        # made without __init__: the same fields, hashes and immutability as the originals
+        assert [vars(f) for f in decoded] == [vars(f) for f in facts]
+        assert [hash(f) for f in decoded] == [hash(f) for f in facts]
         kinds |= {f.kind for f in facts}
     assert kinds == set(FACT_KINDS)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded[0].value = 1.0  # type: ignore[misc]
+    for damaged in ('[{"kind":"number","start":1,"end":2,"text":"x"}]',  # no normalized
+                    '[{"kind":"number","start":1,"end":2,"text":"x","normalized":"x",'
+                    '"colour":"red"}]', '[["number",1,2]]'):
+        with pytest.raises(TypeError, match="not a stored fact"):
+            facts_from_json(damaged)
 
 
 def test_numbers_in_digits_and_words_with_counted_noun():
