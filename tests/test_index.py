@@ -453,12 +453,31 @@ def test_a_build_killed_halfway_leaves_a_sound_index_that_the_next_build_complet
     assert run("index", "verify", "--corpus", str(corpus)).exit_code == 0
 
 
-def test_build_index_api_reports_what_it_did(tmp_path: Path) -> None:
+def test_build_index_api_reports_what_it_did(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """build_index says what it added; it and check_article run with the cycle collector
+    paused (seen from the build's progress calls and from the check's analysis) and turn
+    it back on after."""
+    import gc
+
+    from newsdiff import index
+    from newsdiff.precheck import read_new_article
+
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
-    report = build_index(corpus, store, Settings())
+    seen: list[bool] = []
+    report = build_index(corpus, store, Settings(),
+                         progress=lambda *_: seen.append(gc.isenabled()))
     assert len(report.added) == 5 and report.unchanged == 0
+    assert len(seen) == 5 and not any(seen) and gc.isenabled()
+    analyze = index.analyze
+    seen.clear()
+    monkeypatch.setattr(index, "analyze", lambda *a, **k: (seen.append(gc.isenabled()),
+                                                           analyze(*a, **k))[1])
+    found = index.check_article(read_new_article(str(SEEDS / "002_7e4fc252ac36b584.txt"),
+                                                 Settings()), store, Settings())
+    assert found.verdict == "duplicate" and seen == [False] and gc.isenabled()
     assert store.verify() == []
     # a record and its facts in few pages: the page size is set before the file exists
     from newsdiff.store_sqlite import PAGE_BYTES
