@@ -864,10 +864,15 @@ class _Corpus:
         for a, b in sorted(set(grouped) | set(dups), key=lambda p: (self.order[p[0]],
                                                                      self.order[p[1]])):
             ks = grouped.get((a, b), [])
-            sides = [(m.a, m.b) if m.a.doc == a else (m.b, m.a)
-                     for m in map(matches.__getitem__, ks)]
-            aw = self.words_in(a, [(x.start, x.end) for x, _ in sides])
-            bw = self.words_in(b, [(y.start, y.end) for _, y in sides])
+            if len(ks) == 1:  # most pairs share one passage: no spans to merge
+                m = matches[ks[0]]
+                sa, sb = (m.a, m.b) if m.a.doc == a else (m.b, m.a)
+                starts_a, starts_b = self.word_starts[a], self.word_starts[b]
+                aw = bisect_left(starts_a, sa.end) - bisect_left(starts_a, sa.start)
+                bw = bisect_left(starts_b, sb.end) - bisect_left(starts_b, sb.start)
+            else:
+                aw = self.words_in(a, (self._span_in(k, a) for k in ks))
+                bw = self.words_in(b, (self._span_in(k, b) for k in ks))
             total = self.body_words(a) + self.body_words(b)
             sim = (aw + bw) / total if total else 0.0
             dup = dups.get((a, b))
@@ -887,6 +892,10 @@ class _Corpus:
             (p.a, p.b): f"pairs/{self.pages[p.a][9:-5]}--{self.pages[p.b][9:-5]}.html"
             for p in pairs[:MAX_PAIR_PAGES]
         }
+
+    def _span_in(self, k: int, doc_id: str) -> tuple[int, int]:
+        span = self.own_side(k, doc_id)
+        return span.start, span.end
 
     def pair_key(self, x: str, y: str) -> tuple[str, str]:
         """The (earlier, later) key of two articles."""
