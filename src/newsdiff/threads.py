@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from itertools import islice
+from operator import attrgetter
+
+import numpy as np
 
 from .model import Document, Match, Span, Thread, ThreadMember
-from .tokens import words
+from .tokens import _WORD as WORD_RE  # the words `words` finds
 
 LABEL_WORDS = 14
 
@@ -59,46 +63,80 @@ def doc_order_key(doc: Document) -> tuple[bool, str, str]:
 
 def label(text: str) -> str:
     """A short label: the first words of a passage."""
-    ws = words(text)
-    if len(ws) <= LABEL_WORDS:
+    # the words `words` would find, counted only as far as the label needs them
+    found = list(islice(WORD_RE.finditer(text), LABEL_WORDS + 1))
+    if len(found) <= LABEL_WORDS:
         return text.strip()
-    return text[: ws[LABEL_WORDS - 1].end].strip() + " …"
+    return text[: found[LABEL_WORDS - 1].end()].strip() + " …"
 
 
 def build_threads(matches: Sequence[Match], docs: Mapping[str, Document]) -> list[Thread]:
-    """Group matches into threads, members in date order, threads ordered by reach."""
-    uf = UnionFind()
-    extent: dict[tuple[str, int], tuple[int, int]] = {}
-    best: dict[tuple[str, int], tuple[float, str]] = {}  # the best-matched passage, for labels
-    for m in matches:
-        for span, sent in ((m.a, m.a_sentence), (m.b, m.b_sentence)):
-            node = (span.doc, sent)
-            lo, hi = extent.get(node, (span.start, span.end))
-            extent[node] = (min(lo, span.start), max(hi, span.end))
-            if node not in best or m.score > best[node][0]:
-                best[node] = (m.score, span.text)
-        uf.union((m.a.doc, m.a_sentence), (m.b.doc, m.b_sentence))
-    by_root: dict = defaultdict(list)
-    for m in matches:
-        by_root[uf.find((m.a.doc, m.a_sentence))].append(m.id)
+    """Group matches into threads, members in date order, threads ordered by reach.
+
+    Each matched sentence is numbered in (date order of its document, sentence) order, so
+    that the connected components, each sentence's matched extent and best-matched passage
+    are found in numpy; Python makes only the threads' members.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not matches:
+        return []
     ranked = sorted(docs, key=lambda d: doc_order_key(docs[d]))
     order = {doc_id: k for k, doc_id in enumerate(ranked)}
+    first = np.zeros(len(ranked) + 1, dtype=np.int64)
+    np.cumsum([len(docs[d].sentences) for d in ranked], out=first[1:])
+    n = len(matches)
+    (a_doc, a_sent, a_start, a_end, b_doc, b_sent, b_start, b_end, scores, ids) = zip(
+        *map(attrgetter("a.doc", "a_sentence", "a.start", "a.end", "b.doc", "b_sentence",
+                        "b.start", "b.end", "score", "id"), matches), strict=True)
+    # both sides of every match: entry 2k is match k's side a, 2k + 1 its side b
+    node, start, end = (np.empty(2 * n, dtype=np.int64) for _ in range(3))
+    node[0::2] = first[[order[d] for d in a_doc]] + np.array(a_sent, dtype=np.int64)
+    node[1::2] = first[[order[d] for d in b_doc]] + np.array(b_sent, dtype=np.int64)
+    start[0::2], start[1::2], end[0::2], end[1::2] = a_start, b_start, a_end, b_end
+    score = np.repeat(np.array(scores, dtype=np.float64), 2)
+    # sentences matched, their extent (the union of their passages) and best passage: the
+    # first entry, in match order, of those with the highest score
+    by_node = np.lexsort((np.arange(2 * n), -score, node))
+    sorted_nodes = node[by_node]
+    heads = np.flatnonzero(np.r_[True, sorted_nodes[1:] != sorted_nodes[:-1]])
+    nodes = sorted_nodes[heads]
+    lo = np.minimum.reduceat(start[by_node], heads)
+    hi = np.maximum.reduceat(end[by_node], heads)
+    best = by_node[heads]  # the entry whose passage labels a thread it starts
+    pairs = np.searchsorted(nodes, node).reshape(-1, 2)
+    graph = coo_matrix((np.ones(n, dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+                       shape=(len(nodes), len(nodes)))
+    count, component = connected_components(graph, directed=False)
+    # members: sentences by component, then in node order (date order, sentence)
+    member_order = np.argsort(component, kind="stable")
+    member_bounds = np.searchsorted(component[member_order], np.arange(count + 1))
+    numbers = np.array([_match_number(i) for i in ids], dtype=np.int64)
+    match_component = component[pairs[:, 0]]
+    match_order = np.lexsort((numbers, match_component))
+    match_bounds = np.searchsorted(match_component[match_order], np.arange(count + 1))
+    doc_of = np.searchsorted(first, nodes, side="right") - 1
+    sent_of = (nodes - first[doc_of]).tolist()
+    doc_of, lo, hi, best = doc_of.tolist(), lo.tolist(), hi.tolist(), best.tolist()
     threads = []
-    for group in uf.groups():
+    for c in range(count):
         members = []
-        nodes = sorted(group, key=lambda n: (order[n[0]], n[1]))
-        for doc_id, sent in nodes:
-            doc = docs[doc_id]
-            sentence = doc.sentences[sent]
-            lo, hi = extent[(doc_id, sent)]
-            members.append(ThreadMember(doc_id, doc.published, sentence,
-                                        Span(doc_id, lo, hi, doc.text[lo:hi])))
+        group = member_order[member_bounds[c]:member_bounds[c + 1]].tolist()
+        for k in group:
+            doc = docs[ranked[doc_of[k]]]
+            s, e = lo[k], hi[k]
+            members.append(ThreadMember(doc.id, doc.published, doc.sentences[sent_of[k]],
+                                        Span(doc.id, s, e, doc.text[s:e])))
+        b = best[group[0]]
+        passage = matches[b // 2].a if b % 2 == 0 else matches[b // 2].b
         dates = [m.published for m in members if m.published]
         threads.append(Thread(
             id="",
-            label=label(best[nodes[0]][1]),
+            label=label(passage.text),
             members=tuple(members),
-            matches=tuple(sorted(by_root[uf.find(group[0])], key=_match_number)),
+            matches=tuple(matches[k].id
+                          for k in match_order[match_bounds[c]:match_bounds[c + 1]].tolist()),
             first_published=min(dates) if dates else None,
             last_published=max(dates) if dates else None,
         ))
