@@ -349,23 +349,28 @@ def shared_words(items: Sequence[Analyzed], candidates: np.ndarray
     the pairs)."""
     from scipy.sparse import csr_matrix
 
-    vocab: dict[str, int] = {}
-    first_row = []
-    cols: list[int] = []
-    common_cols: list[int] = []
-    indptr, common_indptr = [0], [0]
-    for item in items:
-        first_row.append(len(indptr) - 1)
-        for ws in item.sentence_words:
-            keys = {vocab.setdefault(w.key, len(vocab)) for w in ws}
-            cols.extend(keys)
-            indptr.append(len(cols))
-            common_cols.extend({vocab.setdefault(w.key, len(vocab)) for w in ws if w.common})
-            common_indptr.append(len(common_cols))
-    shape = (len(indptr) - 1, max(1, len(vocab)))
-    every = csr_matrix((np.ones(len(cols), dtype=np.int32), cols, indptr), shape=shape)
-    common = csr_matrix((np.ones(len(common_cols), dtype=np.int32), common_cols,
-                         common_indptr), shape=shape)
+    sentences = [ws for item in items for ws in item.sentence_words]
+    keys = [w.key for ws in sentences for w in ws]
+    vocab = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    ids = np.fromiter(map(vocab.__getitem__, keys), dtype=np.int64, count=len(keys))
+    common_word = np.fromiter((w.common for ws in sentences for w in ws), dtype=bool,
+                              count=len(keys))
+    row = np.repeat(np.arange(len(sentences), dtype=np.int64),
+                    [len(ws) for ws in sentences])
+    width = np.int64(max(1, len(vocab)))
+    shape = (len(sentences), int(width))
+    matrices = []
+    for chosen in (slice(None), common_word):  # each sentence's distinct words, as rows
+        codes = sorted_distinct(row[chosen] * width + ids[chosen])
+        # 32-bit indices where they fit: scipy's products are faster on them
+        index = np.int32 if max(len(codes), width) < 2**31 else np.int64
+        indptr = np.zeros(len(sentences) + 1, dtype=index)
+        np.cumsum(np.bincount(codes // width, minlength=len(sentences)), out=indptr[1:])
+        matrices.append(csr_matrix((np.ones(len(codes), dtype=np.int32),
+                                    (codes % width).astype(index), indptr), shape=shape))
+        del codes
+    every, common = matrices
+    first_row = np.cumsum([0] + [len(item.sentence_words) for item in items[:-1]])
     pairs = np.asarray(candidates, dtype=np.int64).reshape(-1, 4)
     start = np.asarray(first_row, dtype=np.int64)
     rows_a = start[pairs[:, 0]] + pairs[:, 1]

@@ -38,13 +38,10 @@ def word_hashes(keys: Sequence[str]) -> np.ndarray:
     cache = _WORD_HASHES
     if len(cache) > 2_000_000:  # a long-running process meets an open vocabulary
         cache.clear()
-    out = np.empty(len(keys), dtype=np.uint32)
-    for i, k in enumerate(keys):
-        h = cache.get(k)
-        if h is None:
-            h = cache[k] = xxhash.xxh32_intdigest(k.encode("utf-8"))
-        out[i] = h
-    return out
+    for k in dict.fromkeys(keys):  # each distinct word looked up once, the rest in C
+        if k not in cache:
+            cache[k] = xxhash.xxh32_intdigest(k.encode("utf-8"))
+    return np.fromiter(map(cache.__getitem__, keys), dtype=np.uint32, count=len(keys))
 
 
 def ngram_hashes(hashes: np.ndarray, n: int, sizes: np.ndarray | None = None) -> np.ndarray:
