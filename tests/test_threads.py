@@ -87,7 +87,7 @@ def test_threads_agree_with_grouping_the_matches_by_hand(which: str,
     docs = {d.id: d for d in comparison.documents}
     expected = _threads_by_hand(comparison.matches, docs)
     # the generator makes ~18 threads from the seeds alone (a fresh clone, without
-    # ../shared/data), ~70 with Reuters text too
+    # ../shared/data), 165 with Reuters text too
     assert len(comparison.threads) == len(expected) >= (2 if which == "seed_comparison"
                                                         else 10)
     for thread in comparison.threads:
