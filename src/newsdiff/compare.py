@@ -368,9 +368,9 @@ def shared_words(items: Sequence[Analyzed], candidates: np.ndarray
                                     (codes % width).astype(index), indptr), shape=shape))
         del codes
     every, common = matrices
-    first_row = np.cumsum([0] + [len(item.sentence_words) for item in items[:-1]])
     pairs = np.asarray(candidates, dtype=np.int64).reshape(-1, 4)
-    start = np.asarray(first_row, dtype=np.int64)
+    # each document's first row
+    start = np.cumsum([0] + [len(item.sentence_words) for item in items[:-1]], dtype=np.int64)
     rows_a = start[pairs[:, 0]] + pairs[:, 1]
     rows_b = start[pairs[:, 2]] + pairs[:, 3]
     out = []
