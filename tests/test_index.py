@@ -694,3 +694,35 @@ def test_pre_commit_hook_is_declared() -> None:
     (hook,) = [h for h in hooks if h["id"] == "newsdiff-check"]
     assert hook["entry"].startswith("newsdiff check")
     assert hook["language"] == "python"
+
+
+def test_the_key_file_finds_every_key_where_a_search_of_the_whole_column_does(
+        tmp_path: Path) -> None:
+    """`Table.find` searches only the block after a key's sampled key; its first rows and
+    counts are those of a binary search of the whole sorted column, for the keys the seed
+    index holds, for keys between and beyond them, and for runs that cross blocks."""
+    from newsdiff import keyfile
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    path = tmp_path / "i.sqlite"
+    build_index(corpus, open_store(f"sqlite:///{path}", create=True), Settings())
+    table = keyfile.read(path.with_name("i.sqlite.keys")).sentences
+    column = table.rows["key"]
+    assert len(column) > 4 * keyfile.SAMPLE  # several blocks
+    # runs of 1 to 9 rows, so that some cross the sampled keys' block edges
+    runs = np.random.default_rng(3).integers(1, 10, len(column))
+    long_keys = np.repeat(column, runs)
+    keyfile.write(tmp_path / "k", "t", 1, 1, (long_keys, np.zeros_like(long_keys, np.int32),
+                                              np.zeros_like(long_keys, np.int32)),
+                  (column[:0], np.zeros(0, np.int32)), [])
+    long_table = keyfile.read(tmp_path / "k").sentences
+    extremes = np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max], dtype=np.int64)
+    for t in (table, long_table):
+        col = t.rows["key"]
+        for keys in (col, col - 1, col + 1, t.sample, extremes):
+            keys = np.sort(keys)
+            first, count = t.find(keys)
+            assert first.tolist() == np.searchsorted(col, keys, side="left").tolist()
+            assert count.tolist() == (np.searchsorted(col, keys, side="right")
+                                      - np.searchsorted(col, keys, side="left")).tolist()
