@@ -32,6 +32,8 @@ from .signatures import (
     minhashes,
     ngram_counts,
     ngram_hashes,
+    overlap,
+    shared_counts,
     shingle_hashes,
     sorted_distinct,
     word_hashes,
@@ -162,12 +164,26 @@ def duplicate_verdict(a: np.ndarray, b: np.ndarray, settings: Settings
                       ) -> tuple[float, float, str] | None:
     """(jaccard, containment, kind) when two shingle sets are near-duplicates: "exact",
     "near-duplicate" (Jaccard), or "contained" (a truncated copy); None otherwise."""
-    jac, cont = jaccard_containment(a, b)
+    return _verdict(*jaccard_containment(a, b), min(len(a), len(b)), settings)
+
+
+def duplicate_verdicts(mine: np.ndarray, others: Sequence[np.ndarray], settings: Settings
+                       ) -> list[tuple[float, float, str] | None]:
+    """`duplicate_verdict` of each of `others` against `mine`, their shared shingles
+    counted together."""
+    return [_verdict(*overlap(int(shared), len(theirs), len(mine)),
+                     min(len(theirs), len(mine)), settings)
+            for theirs, shared in zip(others, shared_counts(mine, others).tolist(),
+                                      strict=True)]
+
+
+def _verdict(jac: float, cont: float, smaller: int, settings: Settings
+             ) -> tuple[float, float, str] | None:
     if jac >= 1.0:
         kind = "exact"
     elif jac >= settings.dup_jaccard:
         kind = "near-duplicate"
-    elif cont >= settings.dup_containment and min(len(a), len(b)) >= 10:
+    elif cont >= settings.dup_containment and smaller >= 10:
         kind = "contained"
     else:
         return None

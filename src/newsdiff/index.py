@@ -23,7 +23,7 @@ from .compare import (
     Analyzed,
     analyze,
     analyze_map,
-    duplicate_verdict,
+    duplicate_verdicts,
     newsdiff_version,
     window_keys,
     window_num_perm,
@@ -399,12 +399,11 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
     rest = set(doc_hits) - set(chosen)
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
-    duplicates = []
-    for doc_id in sorted(records):
-        theirs = np.frombuffer(records[doc_id].shingles, dtype="<u4").astype(np.uint32)
-        verdict = duplicate_verdict(theirs, sk.shingles, settings)
-        if verdict:
-            duplicates.append(Duplicate(doc_id, raw.id, *verdict))
+    ids = sorted(records)
+    verdicts = duplicate_verdicts(sk.shingles, [np.frombuffer(
+        records[doc_id].shingles, dtype="<u4").astype(np.uint32) for doc_id in ids], settings)
+    duplicates = [Duplicate(doc_id, raw.id, *verdict)
+                  for doc_id, verdict in zip(ids, verdicts, strict=True) if verdict]
     found: list[Match] = []
     # a sentence is aligned with several: its words and keys are found once
     theirs_words: dict[tuple[str, int], list[Word]] = {}

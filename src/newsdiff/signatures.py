@@ -144,8 +144,27 @@ def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         return 0.0, 0.0
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     at = np.minimum(np.searchsorted(large, small), len(large) - 1)
-    inter = int(np.count_nonzero(large[at] == small))
-    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+    return overlap(int(np.count_nonzero(large[at] == small)), len(a), len(b))
+
+
+def overlap(shared: int, a: int, b: int) -> tuple[float, float]:
+    """Jaccard and containment of two sets of `a` and `b` members sharing `shared`."""
+    if not a or not b:
+        return 0.0, 0.0
+    return shared / (a + b - shared), shared / min(a, b)
+
+
+def shared_counts(mine: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
+    """How many members of each of `others` are in `mine` (every set sorted and distinct):
+    one binary search of them all, not one per set."""
+    sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others))
+    if not len(mine) or not sizes.sum():
+        return np.zeros(len(others), dtype=np.int64)
+    flat = np.concatenate(others)
+    at = np.minimum(np.searchsorted(mine, flat), len(mine) - 1)
+    hits = np.concatenate(([0], np.cumsum(mine[at] == flat)))
+    ends = np.cumsum(sizes)
+    return hits[ends] - hits[ends - sizes]
 
 
 def lsh_pairs(keys: Sequence[str], sketches: Sequence[LeanMinHash], threshold: float,
