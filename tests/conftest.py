@@ -21,6 +21,16 @@ def seed_text(prefix: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _no_helper_outlives_its_test():
+    """A check's helper process (see `workers.Helper`) runs the code as it was when it was
+    forked: one started in a test that patched newsdiff must not serve the next test."""
+    yield
+    from newsdiff import workers
+
+    workers.stop_helper()
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

@@ -726,3 +726,51 @@ def test_the_key_file_finds_every_key_where_a_search_of_the_whole_column_does(
             assert first.tolist() == np.searchsorted(col, keys, side="left").tolist()
             assert count.tolist() == (np.searchsorted(col, keys, side="right")
                                       - np.searchsorted(col, keys, side="left")).tolist()
+
+
+def test_a_helper_finds_the_new_facts_of_a_check_as_the_check_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a process's second check on, a forked helper finds the new article's facts while
+    the index is searched: the results are those of a check without it, the check's own
+    process finds none of the new article's facts, and when the helper dies the check
+    finds them itself."""
+    from newsdiff import divergence, index, workers
+    from newsdiff.index import check_article, ensure_compatible
+    from newsdiff.precheck import read_new_article
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    store = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True)
+    build_index(corpus, store, Settings())
+    bands = ensure_compatible(store, Settings())
+    reprint = tmp_path / "reprint.txt"
+    reprint.write_text(seed_text("002").replace("70-minute", "90-minute"), encoding="utf-8")
+    raws = [read_new_article(str(p), Settings()) for p in (reprint, DATA / "new_article.txt")]
+
+    def outcome(settings: Settings) -> list[tuple]:
+        got = [check_article(raw, store, settings, bands) for raw in raws]
+        return [(r.verdict, r.duplicates, r.repeats, r.new, r.divergences) for r in got]
+
+    expected = outcome(Settings(workers=1))
+    assert any(divergences for *_, divergences in expected)
+    new_texts = {check_article(raw, store, Settings(workers=1), bands).document.text
+                 for raw in raws}
+    monkeypatch.setattr(index, "_checks_made", 1)  # not this process's first check
+    helper = workers.helper()
+    assert helper is not None
+    texts_here: list[str] = []  # what this process finds facts in (the helper was forked
+    real = divergence.extract_facts  # before this patch, which it does not see)
+    for module in (divergence, index):
+        monkeypatch.setattr(module, "extract_facts",
+                            lambda text, *a: texts_here.append(text) or real(text, *a))
+    assert outcome(Settings(workers=2)) == expected
+    assert not new_texts & set(texts_here)
+    assert workers.helper() is helper and not helper.broken
+    with pytest.raises(ValueError):
+        helper.call(int, "seventy")()  # what the call raised, raised here
+    helper.call(int, "1")  # a result never asked for is read before the next call's
+    assert helper.call(int, "2")() == 2
+    os.kill(helper._proc.pid, signal.SIGKILL)
+    helper._proc.join()
+    assert outcome(Settings(workers=2)) == expected
+    assert helper.broken and new_texts <= set(texts_here)

@@ -8,7 +8,7 @@ then confirms them with the same exact Jaccard, containment and alignment.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import ChainMap, Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,19 +367,39 @@ def _learned_repeats(store: IndexStore, raw: RawArticle) -> Counter[str]:
     return Counter({k: 2 for k in store.known_furniture(edge)})
 
 
+_checks_made = 0  # by this process
+
+
 def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
                   bands: Bands | None = None) -> CheckResult:
     """Compare one new article with the index: near-duplicates, repeated statements (with
     the earliest indexed article that made each), new statements, divergences. `bands`:
-    what `ensure_compatible` returned (checked here when not given)."""
+    what `ensure_compatible` returned (checked here when not given).
+
+    From a process's second check on, with two workers, a helper process (see
+    `workers.Helper`) finds the new article's facts while the index is searched: they
+    were a sixth of a check's instructions. A process that checks one article does not
+    fork one: that costs more than it saves."""
+    global _checks_made
     bands = bands or ensure_compatible(store, settings)
+    helper = (workers.helper() if _checks_made and workers.worker_count(settings.workers) > 1
+              else None)
+    _checks_made += 1
     with workers.cycles_paused():  # ~3% of a check's instructions went to collections
-        return _check_article(raw, store, settings, bands)
+        return _check_article(raw, store, settings, bands, helper)
 
 
-def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands
-                   ) -> CheckResult:
+def sentence_facts(text: str, spans: Sequence[tuple[int, int]], published: str | None
+                   ) -> list[list[Fact]]:
+    """The facts of each of these sentences of `text`."""
+    return [extract_facts(text, start, end, published) for start, end in spans]
+
+
+def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
+                   helper: workers.Helper | None = None) -> CheckResult:
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
+    new_facts = helper.call(sentence_facts, item.doc.text, [
+        (s.start, s.end) for s in item.doc.sentences], item.doc.published) if helper else None
     sk = sketch(item, settings, bands, for_storage=False)
     doc_votes: Counter[str] = Counter(
         doc_id for _, doc_id, _ in store.lookup([k for k, s in sk.buckets if s < 0],
@@ -448,11 +468,14 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
     docs[raw.id] = item.doc
     # The indexed side's facts were found when it was indexed (found again here if a
     # damaged record lacks them).
-    stored_facts = StoredFacts(store, [(m.a.doc, m.a_sentence) for m in matches])
+    known: Mapping[tuple[str, int], list[Fact]] = StoredFacts(
+        store, [(m.a.doc, m.a_sentence) for m in matches])
+    if new_facts is not None:  # the helper's
+        known = ChainMap({(raw.id, k): f for k, f in enumerate(new_facts())}, known)
     tokens = {**{(m.a.doc, m.a_sentence): theirs_words[(m.a.doc, m.a_sentence)]
                  for m in matches},
               **{(raw.id, k): ws for k, ws in enumerate(item.sentence_words)}}
-    divergences = tuple(find_divergences(matches, [], docs, known_facts=stored_facts,
+    divergences = tuple(find_divergences(matches, [], docs, known_facts=known,
                                          known_words=tokens))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)
