@@ -753,18 +753,34 @@ def test_a_helper_finds_the_new_facts_of_a_check_as_the_check_would(
 
     expected = outcome(Settings(workers=1))
     assert any(divergences for *_, divergences in expected)
-    new_texts = {check_article(raw, store, Settings(workers=1), bands).document.text
-                 for raw in raws}
+    new_docs = [check_article(raw, store, Settings(workers=1), bands).document
+                for raw in raws]
+    new_texts = {doc.text for doc in new_docs}
+    stored = {s.text for rec in store.get(sorted(store.documents()))
+              for s in record_document(rec).sentences}
+    new_sentences = {s.text for doc in new_docs for s in doc.sentences} - stored
+    found = index.sentence_facts(new_docs[1].text, [
+        (s.start, s.end) for s in new_docs[1].sentences], new_docs[1].published)
+    assert [h for _, h in found] == [divergence.may_hold_outside_facts(s.text)
+                                     for s in new_docs[1].sentences]
+    assert {True, False} <= {h for _, h in found}
+
     monkeypatch.setattr(index, "_checks_made", 1)  # not this process's first check
     helper = workers.helper()
     assert helper is not None
-    texts_here: list[str] = []  # what this process finds facts in (the helper was forked
-    real = divergence.extract_facts  # before this patch, which it does not see)
+    # What this process finds facts in, and asks `may_hold_outside_facts` about (the
+    # helper was forked before these patches, which it does not see).
+    texts_here: list[str] = []
+    asked_here: list[str] = []
+    real, holds = divergence.extract_facts, divergence.may_hold_outside_facts
     for module in (divergence, index):
         monkeypatch.setattr(module, "extract_facts",
                             lambda text, *a: texts_here.append(text) or real(text, *a))
+        monkeypatch.setattr(module, "may_hold_outside_facts",
+                            lambda text: asked_here.append(text) or holds(text))
     assert outcome(Settings(workers=2)) == expected
     assert not new_texts & set(texts_here)
+    assert asked_here and not new_sentences & set(asked_here)
     assert workers.helper() is helper and not helper.broken
     with pytest.raises(ValueError):
         helper.call(int, "seventy")()  # what the call raised, raised here
@@ -772,5 +788,8 @@ def test_a_helper_finds_the_new_facts_of_a_check_as_the_check_would(
     assert helper.call(int, "2")() == 2
     os.kill(helper._proc.pid, signal.SIGKILL)
     helper._proc.join()
+    texts_here.clear()
+    asked_here.clear()
     assert outcome(Settings(workers=2)) == expected
     assert helper.broken and new_texts <= set(texts_here)
+    assert new_sentences & set(asked_here)

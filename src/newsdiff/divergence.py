@@ -141,18 +141,20 @@ REORDERED_SCORE = 0.5  # below this, a rephrased match's word slots are not role
 def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
                      docs: Mapping[str, Document], workers: int = 1,
                      known_facts: Mapping[tuple[str, int], list[Fact]] | None = None,
-                     known_words: Mapping[tuple[str, int], Sequence[Word]] | None = None
+                     known_words: Mapping[tuple[str, int], Sequence[Word]] | None = None,
+                     known_holds: Mapping[tuple[str, int], bool] | None = None
                      ) -> list[Divergence]:
     """Comparable facts that differ between the two sides of each match (on `workers`
     forked processes when there are many). `known_facts`: the facts of (document,
     sentence) pairs already found, such as those an index stores; `known_words`: the
-    words of (document, sentence) pairs already tokenised."""
+    words of (document, sentence) pairs already tokenised; `known_holds`: what
+    `may_hold_outside_facts` says of the text of (document, sentence) pairs."""
     global _STATE
     thread_of = {mid: t.id for t in threads for mid in t.matches}
     known = {} if known_facts is None else known_facts
     tokens = known_words or {}
     everything = list(enumerate(matches))
-    _STATE = _Work(docs, [], everything, {}, {}, tokens, {})
+    _STATE = _Work(docs, [], everything, {}, {}, tokens, dict(known_holds or {}))
     try:
         todo = [everything[k] for part in par.parallel_map(
             _may_diverge_chunk, par.chunked(len(everything), CHUNK), workers) for k in part]

@@ -41,7 +41,14 @@ from .corpus import (
 )
 from .divergence import find_divergences
 from .errors import IndexStoreError, InputError
-from .facts import Fact, extract_facts, facts_from_json, facts_json, rules_signature
+from .facts import (
+    Fact,
+    extract_facts,
+    facts_from_json,
+    facts_json,
+    may_hold_outside_facts,
+    rules_signature,
+)
 from .model import Boilerplate, Divergence, Document, Duplicate, Match, Span
 from .signatures import HASH, SCHEME, lsh_bands, minhash, shingle_hashes
 from .store import FORMAT, DocRecord, IndexStore, LazySequence
@@ -390,9 +397,11 @@ def check_article(raw: RawArticle, store: IndexStore, settings: Settings,
 
 
 def sentence_facts(text: str, spans: Sequence[tuple[int, int]], published: str | None
-                   ) -> list[list[Fact]]:
-    """The facts of each of these sentences of `text`."""
-    return [extract_facts(text, start, end, published) for start, end in spans]
+                   ) -> list[tuple[list[Fact], bool]]:
+    """The facts of each of these sentences of `text`, and whether it may hold one next
+    to a passage shared word for word (`may_hold_outside_facts`)."""
+    return [(extract_facts(text, start, end, published),
+             may_hold_outside_facts(text[start:end])) for start, end in spans]
 
 
 def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
@@ -470,13 +479,16 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
     # damaged record lacks them).
     known: Mapping[tuple[str, int], list[Fact]] = StoredFacts(
         store, [(m.a.doc, m.a_sentence) for m in matches])
+    holds: dict[tuple[str, int], bool] = {}
     if new_facts is not None:  # the helper's
-        known = ChainMap({(raw.id, k): f for k, f in enumerate(new_facts())}, known)
+        found = {(raw.id, k): f for k, f in enumerate(new_facts())}
+        known = ChainMap({key: f for key, (f, _) in found.items()}, known)
+        holds = {key: h for key, (_, h) in found.items()}
     tokens = {**{(m.a.doc, m.a_sentence): theirs_words[(m.a.doc, m.a_sentence)]
                  for m in matches},
               **{(raw.id, k): ws for k, ws in enumerate(item.sentence_words)}}
     divergences = tuple(find_divergences(matches, [], docs, known_facts=known,
-                                         known_words=tokens))
+                                         known_words=tokens, known_holds=holds))
     verdict = "duplicate" if duplicates else "overlap" if matches else "novel"
     return CheckResult(item.doc, verdict, tuple(duplicates), repeats, new, divergences, others)
 
