@@ -118,15 +118,23 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
 
 def _background_main(func: Callable[..., object], args: tuple[Any, ...], send: Any) -> None:
     gc.freeze()  # what came from the parent is never collected here: no pages copied for it
+    _answer(send, func, args)
+    send.close()
+
+
+def _answer(conn: Any, func: Callable[..., object], args: tuple[Any, ...]) -> None:
+    """Send ("ok", ``func(*args)``) on `conn`, or ("error", what it raised) for the caller
+    to raise (raises OSError or EOFError when the caller is gone)."""
     try:
         outcome: tuple[str, object] = ("ok", func(*args))
-    except BaseException as exc:  # handed to the parent, which raises it
+    except BaseException as exc:
         outcome = ("error", exc)
     try:
-        send.send(outcome)
+        conn.send(outcome)
+    except (EOFError, OSError):
+        raise
     except Exception as exc:  # an unpicklable result or error
-        send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-    send.close()
+        conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 class Helper:
@@ -224,19 +232,9 @@ def _helper_main(conn: Any, parent_end: Any) -> None:
     gc.freeze()  # what came from the parent is never collected here: no pages copied for it
     while True:
         try:
-            func, args = conn.recv()
-        except (EOFError, OSError):
+            _answer(conn, *conn.recv())
+        except (EOFError, OSError):  # the caller is gone
             return
-        try:
-            outcome: tuple[str, object] = ("ok", func(*args))
-        except Exception as exc:  # handed to the caller, which raises it
-            outcome = ("error", exc)
-        try:
-            conn.send(outcome)
-        except (EOFError, OSError):
-            return
-        except Exception as exc:  # an unpicklable result or error
-            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def chunked(n: int, size: int) -> list[range]:
