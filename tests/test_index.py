@@ -784,8 +784,16 @@ def test_a_helper_finds_the_new_facts_of_a_check_as_the_check_would(
     assert workers.helper() is helper and not helper.broken
     with pytest.raises(ValueError):
         helper.call(int, "seventy")()  # what the call raised, raised here
-    helper.call(int, "1")  # a result never asked for is read before the next call's
+    dropped = helper.call(int, "1")  # a result not asked for is read before the next call's
     assert helper.call(int, "2")() == 2
+    assert dropped() == 1  # ... and made here when asked for after all
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # another thread's calls are made in that thread
+        assert pool.submit(lambda: helper.call(os.getpid)()).result() == os.getpid()
+    assert helper.call(os.getpid)() == helper._proc.pid
+    with workers.background(workers.helper, (), 2) as in_daemon:  # may not fork: none
+        assert in_daemon() is None
     os.kill(helper._proc.pid, signal.SIGKILL)
     helper._proc.join()
     texts_here.clear()

@@ -10,6 +10,7 @@ import gc
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pickle import PicklingError
@@ -143,16 +144,18 @@ class Helper:
     once per call would cost more than such work (a check's new facts: 5 ms; the pages a
     fork makes the parent copy: 13 ms). The function runs as it was when the helper was
     forked. A helper that dies or cannot take the arguments leaves the call to the
-    caller, made when its result is asked for, so a result never depends on it."""
+    caller, made when its result is asked for, so a result never depends on it; so do
+    calls from another thread or process than the one that started it (one pipe, one
+    conversation)."""
 
     def __init__(self) -> None:
-        self.owner = os.getpid()
+        self.owner = (os.getpid(), threading.get_ident())
         self._conn, child = mp.Pipe()
         self._proc = mp.get_context("fork").Process(target=_helper_main,
                                                     args=(child, self._conn), daemon=True)
         self._proc.start()
         child.close()
-        self._unread = 0  # results of calls whose caller did not ask for them
+        self._sent = self._read = 0  # calls sent, results read
         self.broken = False
 
     def call(self, func: Callable[..., T], *args: Any) -> Callable[[], T]:
@@ -161,20 +164,23 @@ class Helper:
         def here() -> T:
             return func(*args)
 
-        if self.broken or os.getpid() != self.owner:
+        if self.broken or (os.getpid(), threading.get_ident()) != self.owner:
             return here
         try:
-            while self._unread:  # an abandoned call's result comes first
+            while self._read < self._sent:  # results no caller asked for come first
                 self._conn.recv()
-                self._unread -= 1
+                self._read += 1
             self._conn.send((func, args))
         except (OSError, EOFError, ValueError, AttributeError, TypeError, PicklingError):
             self.broken = True  # dead, or the call cannot be pickled
             return here
-        self._unread += 1
+        ticket = self._sent
+        self._sent += 1
         got: list[T] = []
 
         def result() -> T:
+            if not got and self._read > ticket:  # read and dropped by a later call
+                got.append(here())
             if got:
                 return got[0]
             try:
@@ -183,7 +189,7 @@ class Helper:
                 self.broken = True
                 got.append(here())
                 return got[0]
-            self._unread -= 1
+            self._read += 1
             if status == "error":
                 raise value
             got.append(value)
@@ -207,8 +213,8 @@ _HELPERS: dict[int, Helper] = {}  # by the process that started it
 def helper() -> Helper | None:
     """This process's helper, started when first asked for; None where processes cannot
     be forked or the helper has stopped working."""
-    if "fork" not in mp.get_all_start_methods():
-        return None
+    if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return None  # (a daemonic process may not start one)
     found = _HELPERS.get(os.getpid())
     if found is None:
         try:
