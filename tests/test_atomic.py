@@ -61,17 +61,17 @@ def other_corpus(tmp_path: Path) -> Path:
 
 # A compare that stops for good after writing a few report files, and says so in a file.
 SLOW_WRITER = """
-import os, pathlib, sys, time
+import os, sys, time
+from newsdiff import output
 from newsdiff.cli import main
-real, count = pathlib.Path.write_text, [0]
-def write_text(self, *args, **kwargs):
-    written = real(self, *args, **kwargs)
+real, count = output._write, [0]
+def write(target, content):
+    real(target, content)
     count[0] += 1
     if count[0] == 3:
         open(os.environ["PAUSED"], "w").close()
         time.sleep(120)
-    return written
-pathlib.Path.write_text = write_text
+output._write = write
 sys.argv[0] = "newsdiff"
 main()
 """
@@ -104,16 +104,16 @@ def test_a_write_failure_mid_report_leaves_the_previous_report_and_no_debris(
         previous: tuple[Path, dict[str, bytes]], other_corpus: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     out, before = previous
-    real = Path.write_text
+    real = output._write
     calls = []
 
-    def full_disk(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(self)
+    def full_disk(target: Path, content: str | bytes) -> None:
+        calls.append(target)
         if len(calls) == 4:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(self, *args, **kwargs)
+        real(target, content)
 
-    monkeypatch.setattr(Path, "write_text", full_disk)
+    monkeypatch.setattr(output, "_write", full_disk)
     result = run("compare", str(other_corpus), "--out", str(out), "-q")
     assert result.exit_code == EXIT_USAGE
     assert result.stderr == f"Error: {out}: cannot write: No space left on device\n"
