@@ -254,6 +254,21 @@ def main() -> None:
         print(f"{c['n']:>8} {c['backend']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
               flush=True)
+    print(f"\nthis machine now: {reference_loop():.3f} s for a fixed pure-Python loop (the "
+          "figures above move with it)")
+
+
+def reference_loop(n: int = 10_000_000) -> float:
+    """Seconds for a fixed loop of Python additions, the best of three: how fast this
+    machine runs Python right now. A shared machine's speed drifts by half within an hour,
+    and a check (pure Python for the most part) drifts with it."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(n):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     check_rows = [line.split() for line in lines[2:] if line.strip().startswith("200 ")]
     assert [r[1] for r in check_rows] == ["sqlite"] + (["redis"] if redis else [])
     assert all(len(r) == 8 and float(r[5]) > 0 for r in check_rows)
+    (speed,) = [line for line in lines if line.startswith("this machine now: ")]
+    assert float(speed.split()[3]) > 0
 
 
 def test_stage_timings_smoke_run_names_every_stage() -> None:
