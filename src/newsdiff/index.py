@@ -429,8 +429,9 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
     records = {rec.id: rec for rec in store.get(chosen)}
     ids = sorted(records)
+    # the stored bytes as they are: `duplicate_verdicts` copies them into one array anyway
     verdicts = duplicate_verdicts(sk.shingles, [np.frombuffer(
-        records[doc_id].shingles, dtype="<u4").astype(np.uint32) for doc_id in ids], settings)
+        records[doc_id].shingles, dtype="<u4") for doc_id in ids], settings)
     duplicates = [Duplicate(doc_id, raw.id, *verdict)
                   for doc_id, verdict in zip(ids, verdicts, strict=True) if verdict]
     found: list[Match] = []
@@ -512,5 +513,6 @@ __all__ = [
     "ensure_compatible",
     "index_document",
     "index_meta",
+    "sentence_facts",
 ]
 
