@@ -134,6 +134,27 @@ def test_articles_shorter_than_a_shingle_are_compared_whole(size: int) -> None:
     assert [(d.a, d.b, d.kind) for d in result.duplicates] == [("a", "b", "exact")]
 
 
+def test_shared_shingles_are_counted_exactly_for_every_candidate() -> None:
+    """`shared_counts` (a check's exact Jaccard of up to fifty candidates) finds what a set
+    intersection finds, on the seeds' shingles: each seed against all, a copy of one, a
+    half of one, an empty set, and sets that share only their low bits with it."""
+    import numpy as np
+
+    from newsdiff.signatures import shared_counts, shingle_hashes
+    from newsdiff.tokens import words
+
+    sets = [shingle_hashes([w.key for w in words(p.read_text(encoding="utf-8"))], 4)
+            for p in sorted(SEEDS.glob("*.txt"))]
+    for mine in sets:
+        # members that pass the low-bit test but are not in `mine`
+        lookalikes = np.unique((mine ^ np.uint32(1 << 20))[:50])
+        others = [*sets, mine[::2], np.zeros(0, dtype=np.uint32), lookalikes]
+        want = [len(np.intersect1d(mine, theirs)) for theirs in others]
+        assert shared_counts(mine, others).tolist() == want
+        assert want[-4:-1] != [0, 0, 0] and want[-1] == 0 and want[-2] == 0
+    assert shared_counts(np.zeros(0, dtype=np.uint32), sets).tolist() == [0] * len(sets)
+
+
 def test_a_shingle_size_the_hashing_cannot_make_is_refused() -> None:
     from newsdiff.config import Settings, make_settings
     from newsdiff.errors import NewsdiffError

@@ -502,10 +502,13 @@ def test_sqlite_ranks_sentence_votes_as_the_shared_python_ranking_does(tmp_path:
     bands = ensure_compatible(store, settings)
     raw = read_new_article(str(DATA / "new_article.txt"), settings)
     (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
-    queries = [(k, s) for k, s in sketch(item, settings, bands, for_storage=False).buckets
-               if s >= 0]
+    sk = sketch(item, settings, bands, for_storage=False)
+    queries = [(k, s) for k, s in sk.buckets if s >= 0]
     entries = store.lookup([k for k, _ in queries], skip_hot=True)
     assert "002_7e4fc252ac36b584.txt" in {doc for doc, *_ in store.sentence_votes(queries, 10)}
+    # a check passes the sketch's array, where a pair found by two windows comes twice
+    assert len(sk.sentence_keys) > len(queries)
+    assert store.sentence_votes(sk.sentence_keys, 10, 2) == store.sentence_votes(queries, 10, 2)
     for per_sentence, least, exclude in ((10, 1, ""), (1, 1, ""), (10, 3, ""),
                                          (3, 2, "002_7e4fc252ac36b584.txt")):
         in_sql = store.sentence_votes(queries, per_sentence, least, exclude)

@@ -133,7 +133,17 @@ class Sketched:
     item: Analyzed
     shingles: np.ndarray
     doc_minhash: LeanMinHash | None  # None when only querying
-    buckets: tuple[tuple[int, int], ...]  # (key, sentence or -1)
+    doc_keys: list[int]  # the document's band keys
+    # (bucket key, sentence) of every band of every sentence window, in window order (a
+    # check hands these arrays to the store as they are: tuples of them cost a millisecond)
+    sentence_keys: np.ndarray  # (n, 2) int64
+
+    @property
+    def buckets(self) -> tuple[tuple[int, int], ...]:
+        """Every distinct (key, sentence or -1) the index stores, document bands first."""
+        keys, sentences = self.sentence_keys.T.tolist()
+        return tuple(dict.fromkeys([(k, -1) for k in self.doc_keys]
+                                   + list(zip(keys, sentences, strict=True))))
 
 
 DOC_TAG = 1  # bucket-key tag of document bands (window families use 2 and 3)
@@ -148,13 +158,12 @@ def sketch(item: Analyzed, settings: Settings, bands: Bands, *, for_storage: boo
     sketcher = window_sketcher(settings.num_perm, settings.seed, settings.doc_lsh_threshold,
                                bands["doc"])
     doc_keys = sketcher.band_keys(sketcher.set_signature(shingles), DOC_TAG)[0].tolist()
-    buckets = [(k, -1) for k in doc_keys]
     sentences, families = window_keys([item], settings, bands)
-    for keys, owners in families:
-        for row, owner in zip(keys.tolist(), owners.tolist(), strict=True):
-            sent = sentences[owner][1]
-            buckets.extend((k, sent) for k in row)
-    return Sketched(item, shingles, doc_mh, tuple(dict.fromkeys(buckets)))
+    sentence_of = np.array([s for _, s in sentences], dtype=np.int64)
+    pairs = [np.stack((keys.ravel(), np.repeat(sentence_of[owners], keys.shape[1])), axis=1)
+             for keys, owners in families]
+    return Sketched(item, shingles, doc_mh, doc_keys,
+                    np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64))
 
 
 def to_record(sk: Sketched) -> DocRecord:
@@ -411,11 +420,11 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
         (s.start, s.end) for s in item.doc.sentences], item.doc.published) if helper else None
     sk = sketch(item, settings, bands, for_storage=False)
     doc_votes: Counter[str] = Counter(
-        doc_id for _, doc_id, _ in store.lookup([k for k, s in sk.buckets if s < 0],
-                                                bands_only=True) if doc_id != raw.id)
+        doc_id for _, doc_id, _ in store.lookup(sk.doc_keys, bands_only=True)
+        if doc_id != raw.id)
     # The indexed sentences sharing most buckets with each new sentence are aligned; the
     # store counts the shared buckets (stock-phrase buckets left out).
-    votes = store.sentence_votes([(k, s) for k, s in sk.buckets if s >= 0],
+    votes = store.sentence_votes(sk.sentence_keys,
                                  MAX_CANDIDATES_PER_SENTENCE, MIN_SHARED_BUCKETS, raw.id)
     pairs = sorted((doc_id, sent, mine) for doc_id, sent, mine, _ in votes)
     doc_hits: Counter[str] = Counter()  # shared sentence buckets of the candidate pairs

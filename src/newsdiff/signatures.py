@@ -154,17 +154,29 @@ def overlap(shared: int, a: int, b: int) -> tuple[float, float]:
     return shared / (a + b - shared), shared / min(a, b)
 
 
+FILTER_BITS = 16  # low bits of a shingle hash that the members test of `shared_counts` looks at
+
+
 def shared_counts(mine: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
-    """How many members of each of `others` are in `mine` (every set sorted and distinct):
-    one binary search of them all, not one per set."""
+    """How many members of each of `others` are in `mine` (every set sorted and distinct).
+
+    A table of the low bits of `mine`'s hashes is looked up first: most members of
+    `others` are not in `mine`, and those that are cannot be missed by it, so only the
+    few that pass are looked up exactly (a binary search per member of all `others`,
+    ~36,000 at a check, was a twentieth of its time)."""
     sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others))
     if not len(mine) or not sizes.sum():
         return np.zeros(len(others), dtype=np.int64)
     flat = np.concatenate(others)
-    at = np.minimum(np.searchsorted(mine, flat), len(mine) - 1)
-    hits = np.concatenate(([0], np.cumsum(mine[at] == flat)))
-    ends = np.cumsum(sizes)
-    return hits[ends] - hits[ends - sizes]
+    mask = (1 << FILTER_BITS) - 1
+    table = np.zeros(mask + 1, dtype=bool)
+    table[mine & mask] = True
+    maybe = np.flatnonzero(table[flat & mask])
+    at = np.minimum(np.searchsorted(mine, flat[maybe]), len(mine) - 1)
+    found = maybe[mine[at] == flat[maybe]]
+    # each found member counts for the set it lies in (sets end at `np.cumsum(sizes)`)
+    return np.bincount(np.searchsorted(np.cumsum(sizes), found, side="right"),
+                       minlength=len(others))
 
 
 def lsh_pairs(keys: Sequence[str], sketches: Sequence[LeanMinHash], threshold: float,

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
+
 from .errors import IndexStoreError
 
 FORMAT = "newsdiff.index/4"
@@ -252,10 +254,11 @@ class IndexStore(Protocol):
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
         out; with `bands_only`, only document-band entries (sentence -1)."""
 
-    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       min_shared: int = 1, exclude: str = ""
+    def sentence_votes(self, queries: Sequence[tuple[int, int]] | np.ndarray,
+                       per_sentence: int, min_shared: int = 1, exclude: str = ""
                        ) -> list[tuple[str, int, int, int]]:
-        """For new sentences given as (bucket key, new sentence) pairs: the indexed
+        """For new sentences given as (bucket key, new sentence) pairs (or an (n, 2) array
+        of them; repeated pairs count once): the indexed
         sentences that share at least `min_shared` buckets with one, at most `per_sentence`
         of them for each, as (document id, sentence, new sentence, shared buckets), ranked
         as `top_votes` does. Keys with more than HOT_BUCKET entries (stock phrases) and the
@@ -287,6 +290,21 @@ def record_problems(doc_id: str, blob: bytes, minhash: bytes, facts: bytes | Non
         return [f"{doc_id}: facts of {len(found)} sentences stored for "
                 f"{len(record.sentences)}"]
     return []
+
+
+def query_pairs(queries: Sequence[tuple[int, int]] | np.ndarray) -> np.ndarray:
+    """The distinct (bucket key, new sentence) pairs of a `sentence_votes` query, given as
+    pairs or as an (n, 2) array, as an (n, 2) int64 array sorted by key."""
+    pairs = np.asarray(queries, dtype=np.int64).reshape(-1, 2)
+    if len(pairs) > 1:
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+        pairs = pairs[np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)]]
+    return pairs
+
+
+def query_rows(pairs: np.ndarray) -> list[tuple[int, int]]:
+    """`query_pairs` as tuples of ints."""
+    return list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
 
 
 def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[int, int]],

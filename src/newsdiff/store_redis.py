@@ -15,11 +15,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+
 from .errors import IndexStoreError
 from .store import (
     HOT_BUCKET,
     DocRecord,
     parse_meta,
+    query_pairs,
+    query_rows,
     rank_votes,
     record_problems,
     stored_facts,
@@ -183,13 +187,14 @@ class RedisStore:
                 out.append((key, doc_id, int(sent)))
         return out
 
-    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       min_shared: int = 1, exclude: str = ""
+    def sentence_votes(self, queries: Sequence[tuple[int, int]] | np.ndarray,
+                       per_sentence: int, min_shared: int = 1, exclude: str = ""
                        ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
         `IndexStore.sentence_votes`), counted here from the bucket sets."""
-        entries = self.lookup([key for key, _ in queries], skip_hot=True)
-        return rank_votes(entries, queries, per_sentence, min_shared, exclude)
+        rows = query_rows(query_pairs(queries))
+        entries = self.lookup([key for key, _ in rows], skip_hot=True)
+        return rank_votes(entries, rows, per_sentence, min_shared, exclude)
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""

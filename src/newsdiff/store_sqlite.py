@@ -17,6 +17,8 @@ from .store import (
     HOT_BUCKET,
     DocRecord,
     parse_meta,
+    query_pairs,
+    query_rows,
     record_problems,
     stored_facts,
     stored_record,
@@ -332,8 +334,8 @@ class SqliteStore:
                                    wanted)
         return found
 
-    def sentence_votes(self, queries: Sequence[tuple[int, int]], per_sentence: int,
-                       min_shared: int = 1, exclude: str = ""
+    def sentence_votes(self, queries: Sequence[tuple[int, int]] | np.ndarray,
+                       per_sentence: int, min_shared: int = 1, exclude: str = ""
                        ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
         `IndexStore.sentence_votes`), counted in the key file (see `keyfile`) for the
@@ -342,27 +344,27 @@ class SqliteStore:
         self._key_index()
         skip = self._read("SELECT rowid FROM docs WHERE id = ?", (exclude,))
         skip_row = skip[0][0] if skip else 0
-        rows = list(set(queries))
+        pairs = query_pairs(queries)
         kf, new_hot = self._keyfile()
         if kf is None:
-            return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
-                             per_sentence)
+            return top_votes(self._sql_votes(query_rows(pairs), (skip_row, 0, min_shared,
+                                                                  per_sentence)), per_sentence)
         if new_hot:
-            hot = self._hot({k for k, _ in rows})
-            rows = [(k, m) for k, m in rows if k not in hot]
+            hot = sorted(self._hot(set(pairs[:, 0].tolist())))
+            pairs = pairs[~np.isin(pairs[:, 0], np.asarray(hot, dtype=np.int64))]
         stale = [r[0] for r in self._read("SELECT rowid FROM stale")]
-        keys = np.fromiter((k for k, _ in rows), dtype=np.int64, count=len(rows))
-        mines = np.fromiter((m for _, m in rows), dtype=np.int64, count=len(rows))
         try:
-            found = kf.votes(keys, mines, [skip_row, *stale], min_shared, per_sentence)
-        except (OverflowError, OSError, ValueError):
-            return top_votes(self._sql_votes(rows, (skip_row, 0, min_shared, per_sentence)),
+            found = kf.votes(pairs[:, 0], pairs[:, 1], [skip_row, *stale], min_shared,
                              per_sentence)
+        except (OverflowError, OSError, ValueError):
+            return top_votes(self._sql_votes(query_rows(pairs), (skip_row, 0, min_shared,
+                                                                  per_sentence)), per_sentence)
         ids = kf.names({doc for doc, _, _, _ in found})
         out = [(ids[doc], sent, mine, n) for doc, sent, mine, n in found if doc in ids]
         (newest,), = self._read("SELECT COALESCE(MAX(rowid), 0) FROM docs")
         if newest > kf.watermark:  # documents written since the key file
-            out += self._sql_votes(rows, (skip_row, kf.watermark, min_shared, per_sentence))
+            out += self._sql_votes(query_rows(pairs), (skip_row, kf.watermark, min_shared,
+                                                       per_sentence))
         return top_votes(out, per_sentence)
 
     def _sql_votes(self, rows: Sequence[tuple[int, int]], params: tuple[int, int, int, int]
