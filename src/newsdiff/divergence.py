@@ -260,7 +260,10 @@ def _may_diverge(m: Match, docs: Mapping[str, Document],
         return False
     if any(op.op != "equal" for op in m.ops):
         return True
-    for key, text in (((m.a.doc, m.a_sentence), sa.text), ((m.b.doc, m.b_sentence), sb.text)):
+    sides = (((m.a.doc, m.a_sentence), sa.text), ((m.b.doc, m.b_sentence), sb.text))
+    if any(holds.get(key) for key, _ in sides):  # a side known to hold one: no test needed
+        return True
+    for key, text in sides:
         if key not in holds:
             holds[key] = may_hold_outside_facts(text)
         if holds[key]:
