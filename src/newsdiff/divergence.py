@@ -288,7 +288,8 @@ def compare_statements(match: Match, a: _Side, b: _Side,
     found += _polarity(match, ops, a, b)
     if ordered:
         found += _stances(ops, a, b)
-    shared = support(ops, a, b)
+    # (most matches find nothing: what is shared is measured only for a finding)
+    shared = support(ops, a, b) if any(f.kind != "negation" for f in found) else 0.0
     out = []
     for f in found:
         # A negation is only as certain as the claim that both statements say the same thing
@@ -314,6 +315,9 @@ def _comparable_units(fa: Fact, fb: Fact) -> bool:
 
 def _numbers(ops: Sequence[EditOp], a: _Side, b: _Side) -> list[Finding]:
     out: list[Finding] = []
+    if not (any(f.kind == "number" for f in a.facts)
+            and any(f.kind == "number" for f in b.facts)):
+        return out  # every finding below pairs a number of each side
     for k, op in enumerate(ops):
         if op.op == "equal":
             # the counted noun is aligned: compare the numbers in front of it, wherever they
