@@ -99,6 +99,7 @@ class _Side:
         # negations, then negative stances ("refused to"): what `_negator_of` looks for
         self.negators = [f for f in facts if f.kind == "negation"] + [
             f for f in facts if f.kind == "stance" and f.polarity < 0]
+        self._spans: dict[tuple[int, int], Sequence[Word]] = {}
 
     # Made when first asked for: most sides of a large comparison never need them.
     @cached_property
@@ -110,9 +111,25 @@ class _Side:
     def _starts(self) -> list[int]:
         return [w.start for w in self.words]
 
+    @cached_property
+    def negator_reach(self) -> frozenset[int]:
+        """Indexes of the words a negator may scope over (see `_negator_of`): the five
+        after each word inside one."""
+        starts = self._starts
+        return frozenset(k for f in self.negators
+                         for j in range(bisect_left(starts, f.start), bisect_left(starts, f.end))
+                         for k in range(j + 1, j + 6))
+
     def span(self, lo: int, hi: int) -> Sequence[Word]:
         """The words of ``text[lo:hi]``, as `words` would find them: a slice of the
-        sentence's words when no word straddles either end (tokenised afresh otherwise)."""
+        sentence's words when no word straddles either end (tokenised afresh otherwise).
+        Each is found once (the comparisons of one match ask for the same spans)."""
+        found = self._spans.get((lo, hi))
+        if found is None:
+            found = self._spans[(lo, hi)] = self._span(lo, hi)
+        return found
+
+    def _span(self, lo: int, hi: int) -> Sequence[Word]:
         ws = self.words
         i, j = bisect_left(self._starts, lo), bisect_left(self._starts, hi)
         if (self.sentence.start <= lo <= hi <= self.sentence.end
@@ -848,11 +865,11 @@ def _negator_of(side: _Side, word: Word) -> Fact | None:
     """The negator scoping over `word`: within four words before it with only
     auxiliaries, adverbs and articles between ("have not been held", "no progress",
     "failed to resolve"), or a negative stance word ("refused to accept")."""
-    idx = side.index_of.get(word.start)
-    if idx is None:
-        return None
     negs = side.negators
     if not negs:
+        return None
+    idx = side.index_of.get(word.start)
+    if idx is None or idx not in side.negator_reach:
         return None
     j = idx - 1
     steps = 0
