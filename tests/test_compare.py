@@ -163,6 +163,30 @@ def test_a_shingle_size_the_hashing_cannot_make_is_refused() -> None:
         make_settings({"shingle_size": 9}, base=Settings())
 
 
+def test_an_article_segmented_then_tokenised_is_the_article_analysed() -> None:
+    """A check segments the new article, hands its sentences to its helper, then finds
+    their words: the same document and words as `analyze`, furniture learned from an
+    index's repeats included."""
+    from collections import Counter
+
+    from newsdiff import boilerplate as bp
+    from newsdiff.compare import analyze, segment_article, with_words
+    from newsdiff.config import Settings
+    from newsdiff.corpus import read_corpus
+
+    settings = Settings()
+    raws, _ = read_corpus([SEEDS], 1 << 20)
+    for raw in raws:
+        foot = bp.edge_lines(raw.text, raw.front_matter_end)[-1]
+        for repeats in (None, Counter({bp.line_key(foot.text): 2})):
+            (want,) = analyze([raw], settings, repeats=repeats)
+            assert with_words(segment_article(raw, settings, repeats)) == want
+    # the learned repeat does make a difference somewhere
+    assert any(analyze([r], settings)[0].doc.boilerplate != analyze(
+        [r], settings, repeats=Counter({bp.line_key(bp.edge_lines(
+            r.text, r.front_matter_end)[-1].text): 2}))[0].doc.boilerplate for r in raws)
+
+
 def test_analysis_on_two_workers_is_the_analysis_in_one_process() -> None:
     """Furniture and sentences are found by forked workers (chunks of 200 articles), the
     words in the parent: the same documents and words as analysing in one process."""

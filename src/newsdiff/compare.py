@@ -119,6 +119,21 @@ def _segment_chunk(indexes: range) -> list[Document]:
     return [_segment_one(raws[i], counts, patterns) for i in indexes]
 
 
+def segment_article(raw: RawArticle, settings: Settings,
+                    repeats: bp.Counter[str] | None = None) -> Document:
+    """One article's furniture and sentences, as `analyze` finds them, without its words
+    (`with_words` adds them): a check hands the sentences to its helper first."""
+    counts = edge_repeats([raw], settings)
+    if repeats:
+        counts.update(repeats)
+    return _segment_one(raw, counts, bp.compile_patterns(settings.boilerplate_patterns))
+
+
+def with_words(doc: Document) -> Analyzed:
+    """A segmented document with the words of each sentence (and their count)."""
+    return _with_words(doc)
+
+
 def _with_words(doc: Document) -> Analyzed:
     """A segmented document with the words of each sentence (and their count)."""
     sent_words = tuple(tuple(words(doc.text, s.start, s.end)) for s in doc.sentences)

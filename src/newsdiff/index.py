@@ -25,9 +25,11 @@ from .compare import (
     analyze_map,
     duplicate_verdicts,
     newsdiff_version,
+    segment_article,
     window_keys,
     window_num_perm,
     window_sketcher,
+    with_words,
 )
 from .config import Settings
 from .corpus import (
@@ -415,9 +417,11 @@ def sentence_facts(text: str, spans: Sequence[tuple[int, int]], published: str |
 
 def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
                    helper: workers.Helper | None = None) -> CheckResult:
-    (item,) = analyze([raw], settings, repeats=_learned_repeats(store, raw))
-    new_facts = helper.call(sentence_facts, item.doc.text, [
-        (s.start, s.end) for s in item.doc.sentences], item.doc.published) if helper else None
+    # the helper is given the sentences before their words are found (it does not need them)
+    doc = segment_article(raw, settings, repeats=_learned_repeats(store, raw))
+    new_facts = helper.call(sentence_facts, doc.text, [
+        (s.start, s.end) for s in doc.sentences], doc.published) if helper else None
+    item = with_words(doc)
     sk = sketch(item, settings, bands, for_storage=False)
     doc_votes: Counter[str] = Counter(
         doc_id for _, doc_id, _ in store.lookup(sk.doc_keys, bands_only=True)
