@@ -471,10 +471,10 @@ def test_build_index_api_reports_what_it_did(tmp_path: Path,
                          progress=lambda *_: seen.append(gc.isenabled()))
     assert len(report.added) == 5 and report.unchanged == 0
     assert len(seen) == 5 and not any(seen) and gc.isenabled()
-    analyze = index.analyze
+    segment = index.segment_article  # a check's analysis begins with it
     seen.clear()
-    monkeypatch.setattr(index, "analyze", lambda *a, **k: (seen.append(gc.isenabled()),
-                                                           analyze(*a, **k))[1])
+    monkeypatch.setattr(index, "segment_article", lambda *a, **k: (
+        seen.append(gc.isenabled()), segment(*a, **k))[1])
     found = index.check_article(read_new_article(str(SEEDS / "002_7e4fc252ac36b584.txt"),
                                                  Settings()), store, Settings())
     assert found.verdict == "duplicate" and seen == [False] and gc.isenabled()
