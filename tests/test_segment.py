@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from newsdiff.segment import sentences
 
+from conftest import SEEDS
+
 
 def _sentences(result, prefix):
     doc = next(d for d in result.documents if d.id.startswith(prefix))
@@ -55,10 +57,10 @@ def test_blingfire_offsets_are_characters_as_its_wrapper_gives(seed_comparison) 
     # every byte); its character offsets must be the wrapper's, multi-byte text included.
     import blingfire
 
-    from newsdiff.segment import _PARAGRAPH, _blingfire_sentences
+    from newsdiff.segment import _blingfire_sentences, paragraphs
 
-    paras = [m.group() for doc in seed_comparison.documents
-             for m in _PARAGRAPH.finditer(doc.text)]
+    paras = [doc.text[s:e] for doc in seed_comparison.documents
+             for s, e in paragraphs(doc.text)]
     paras.append("Der Bürgermeister sagte am Dienstag: „Wir sind bereit.“ Dann ging er. "
                  "東京は晴れ。 Émile left at 5 p.m. on Dec. 15. Ça va? Oui! \U0001F600 Done.")
     assert sum(len(p.encode("utf-8")) != len(p) for p in paras) > 10  # curly quotes, accents
@@ -68,3 +70,34 @@ def test_blingfire_offsets_are_characters_as_its_wrapper_gives(seed_comparison) 
         assert sentences == (joined.split("\n") if joined else [])
         assert ours == [tuple(o) for o in offsets[:len(sentences)]]
     assert _blingfire_sentences("") == ([], [])
+
+
+def test_paragraphs_are_those_the_paragraph_regex_found() -> None:
+    """Paragraphs are found by cutting at blank lines, where a regex used to find each
+    paragraph whole (a look-ahead after every character): the same spans on the seeds and
+    on random mixes of letters, spaces, tabs, carriage returns, newlines and Unicode
+    spaces, over whole texts and parts of them, including that regex's quirk: a
+    paragraph of one character runs on to the end of the next."""
+    import random
+    import re
+
+    from newsdiff.segment import paragraphs
+
+    whole = re.compile(r"\S(?:.*?\S)?(?=\s*(?:\n[ \t\r]*\n|\Z))", re.S)
+
+    def by_regex(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in whole.finditer(
+            text, start, len(text) if end is None else end)]
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    assert all(len(paragraphs(t)) > 5 and paragraphs(t) == by_regex(t) for t in texts)
+    assert paragraphs("*\n\nOne.\n\nTwo.") == by_regex("*\n\nOne.\n\nTwo.") == [(0, 7),
+                                                                             (9, 13)]
+    rng = random.Random(5)
+    alphabet = ["a", "bc", " ", "\t", "\r", "\n", "\n", "\n", "\u00a0", "\x0c", "."]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        assert paragraphs(text) == by_regex(text)
+        assert paragraphs(text, start, end) == by_regex(text, start, end)
