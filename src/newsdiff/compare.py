@@ -91,7 +91,7 @@ def analyze_map(raws: Sequence[RawArticle], settings: Settings,
     _ANALYZE_STATE = (raws, counts, settings, then)
     chunks = [range(k, min(k + 200, len(raws))) for k in range(0, len(raws), 200)]
     if then is None:  # the words of one chunk found here while the workers segment the next
-        out = [_with_words(doc) for part in workers.parallel_imap(
+        out = [with_words(doc) for part in workers.parallel_imap(
             _segment_chunk, chunks, workers.worker_count(settings.workers)) for doc in part]
     else:
         out = [a for part in parallel_map(_analyze_chunk, chunks, settings) for a in part]
@@ -110,7 +110,7 @@ def parallel_map(func: Callable, chunks: Sequence, settings: Settings) -> list: 
 
 def _analyze_chunk(indexes: range) -> list:  # type: ignore[type-arg]
     then = _ANALYZE_STATE[3]  # type: ignore[index]
-    return [then(_with_words(doc)) for doc in _segment_chunk(indexes)]
+    return [then(with_words(doc)) for doc in _segment_chunk(indexes)]
 
 
 def _segment_chunk(indexes: range) -> list[Document]:
@@ -130,11 +130,6 @@ def segment_article(raw: RawArticle, settings: Settings,
 
 
 def with_words(doc: Document) -> Analyzed:
-    """A segmented document with the words of each sentence (and their count)."""
-    return _with_words(doc)
-
-
-def _with_words(doc: Document) -> Analyzed:
     """A segmented document with the words of each sentence (and their count)."""
     sent_words = tuple(tuple(words(doc.text, s.start, s.end)) for s in doc.sentences)
     return Analyzed(replace(doc, word_count=sum(len(ws) for ws in sent_words)), sent_words)
