@@ -121,6 +121,26 @@ def test_a_write_failure_mid_report_leaves_the_previous_report_and_no_debris(
     assert leftovers(out.parent, "r") == []
 
 
+def test_a_failure_to_write_the_json_leaves_the_previous_report_and_no_debris(
+        previous: tuple[Path, dict[str, bytes]], other_corpus: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # comparison.json is written by a process of its own while the pages are rendered
+    out, before = previous
+    real = output._write
+
+    def full_disk(target: Path, content: str | bytes) -> None:
+        if target.name == "comparison.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(target, content)
+
+    monkeypatch.setattr(output, "_write", full_disk)
+    result = run("compare", str(other_corpus), "--out", str(out), "-q")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == f"Error: {out}: cannot write: No space left on device\n"
+    assert tree(out) == before
+    assert leftovers(out.parent, "r") == []
+
+
 def test_when_the_swap_fails_halfway_the_previous_report_is_put_back(
         previous: tuple[Path, dict[str, bytes]], other_corpus: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,17 +134,23 @@ def write_report(result: model.Comparison, out: Path, json_text: str | bytes | N
                  ) -> Path:
     """Render the report and swap it into `out` with comparison.json; return index.html."""
     from .report import write_pages
-    from .workers import cycles_paused, worker_count
+    from .workers import background, cycles_paused, worker_count
 
     configured = result.settings.get("workers", 0)
-    with folder_atomic(out) as folder, cycles_paused():
-        # The JSON first, so that its bytes (570 MB at 10,000 articles) are let go before
-        # the pages are rendered.
-        write_file(folder, "comparison.json",
-                   json_text if json_text is not None else model.json_bytes(result))
-        pages = write_pages(folder, result, worker_count(
-            configured if isinstance(configured, int) else 0))
+    workers = worker_count(configured if isinstance(configured, int) else 0)
+    # A process of its own writes the JSON (570 MB at 10,000 articles, 3 s) while this one
+    # works out, alone, what the pages need (15 s): its bytes are never held here.
+    with (folder_atomic(out) as folder, cycles_paused(),
+          background(_write_json, (folder, result, json_text), workers) as json_written):
+        pages = write_pages(folder, result, workers)
+        json_written()
     return out / ("index.html" if "index.html" in pages else "comparison.json")
+
+
+def _write_json(folder: Path, result: model.Comparison, json_text: str | bytes | None
+                ) -> None:
+    write_file(folder, "comparison.json",
+               json_text if json_text is not None else model.json_bytes(result))
 
 
 @cli.command("report")
