@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,16 @@ def seeds_dir() -> Path:
 def seed_comparison() -> Comparison:
     """The seeds compared once with default settings (shared by many tests)."""
     return compare([SEEDS])
+
+
+@pytest.fixture(scope="session")
+def generated_comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    """Sixty articles of the benchmark generator (recombined real news text, with copies
+    and reused sentences planted), compared: hundreds of matches in many threads."""
+    folder = tmp_path_factory.mktemp("generated") / "corpus"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_corpus.py"), str(folder),
+                    "-n", "60", "--seed", "3"], check=True, capture_output=True)
+    return compare([folder])
 
 
 @pytest.fixture()

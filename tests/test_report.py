@@ -468,11 +468,73 @@ def test_pages_written_by_the_workers_are_the_pages_rendered(
 
 def test_coverage_counts_the_words_that_words_finds(seed_comparison: Comparison) -> None:
     """The report counts body words by the tokeniser's pattern alone: the same starts."""
+    import random
+
     from newsdiff.report import _Corpus
     from newsdiff.tokens import words
 
     corpus = _Corpus(seed_comparison)
+    rng = random.Random(4)
     for d in seed_comparison.documents:
-        assert corpus.word_starts[d.id] == sorted(
-            w.start for s in d.sentences for w in words(d.text, s.start, s.end))
-        assert corpus.body_words(d.id) == d.word_count > 0
+        starts = [w.start for s in d.sentences for w in words(d.text, s.start, s.end)]
+        assert corpus.body_words(d.id) == len(starts) == d.word_count > 0
+        for _ in range(100):
+            spans = [tuple(sorted(rng.randrange(len(d.text) + 1) for _ in range(2)))
+                     for _ in range(rng.randrange(4))]
+            assert corpus.words_in(d.id, spans) == sum(
+                any(s <= x < e for s, e in spans) for x in starts)
+
+
+@pytest.mark.parametrize("which", ["seed_comparison", "generated_comparison"])
+def test_pairs_and_recycled_words_agree_with_counting_by_hand(
+        which: str, request: pytest.FixtureRequest) -> None:
+    """What the pages say of pairs of articles and of each article's recycled words, worked
+    out for all matches at once, equals counting the body words match by match."""
+    from collections import defaultdict
+
+    from newsdiff.report import _Corpus
+    from newsdiff.threads import doc_order_key
+    from newsdiff.tokens import words
+
+    comparison = request.getfixturevalue(which)
+    corpus = _Corpus(comparison)
+    place = {d.id: k for k, d in enumerate(sorted(comparison.documents, key=doc_order_key))}
+    starts = {d.id: [w.start for s in d.sentences for w in words(d.text, s.start, s.end)]
+              for d in comparison.documents}
+
+    def count(doc: str, spans: list[tuple[int, int]]) -> int:
+        return sum(any(s <= x < e for s, e in spans) for x in starts[doc])
+
+    later: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    sides: dict[tuple[str, str], list[tuple[int, Span, Span]]] = defaultdict(list)
+    for k, m in enumerate(comparison.matches):
+        if m.a.doc != m.b.doc:
+            first, second = sorted((m.a, m.b), key=lambda span: place[span.doc])
+            later[second.doc].append((second.start, second.end))
+            sides[(first.doc, second.doc)].append((k, first, second))
+    for doc in starts:
+        assert corpus.recycled_words[doc] == count(doc, later[doc])
+        merged = corpus.recycled_spans.get(doc, [])
+        assert all(e1 < s2 for (_, e1), (s2, _) in zip(merged, merged[1:], strict=False))
+        covered = {x for s, e in later[doc] for x in range(s, e)}
+        assert {x for s, e in merged for x in range(s, e)} == covered
+    dups = {tuple(sorted((d.a, d.b), key=place.__getitem__)): d for d in comparison.duplicates}
+    expected = {}
+    for a, b in sides.keys() | dups.keys():
+        shared = sides.get((a, b), [])
+        aw = count(a, [(s.start, s.end) for _, s, _ in shared])
+        bw = count(b, [(s.start, s.end) for _, _, s in shared])
+        sim = (aw + bw) / (len(starts[a]) + len(starts[b]))
+        dup = dups.get((a, b))
+        expected[(a, b)] = (aw, bw, tuple(k for k, _, _ in shared),
+                            dup.kind if dup else "overlap",
+                            min(max(sim, dup.jaccard) if dup else sim, 1.0))
+    # pairs of one passage, of several, and near-duplicates (some sharing no passage)
+    assert len(expected) >= 4 and any(len(v[2]) > 1 for v in expected.values())
+    assert which == "seed_comparison" or any(v[3] != "overlap" for v in expected.values())
+    assert {(p.a, p.b): (p.a_words, p.b_words, p.matches, p.kind, p.similarity)
+            for p in corpus.pairs} == expected
+    assert [(p.a, p.b) for p in corpus.pairs] == sorted(expected, key=lambda ab: (
+        -expected[ab][4], place[ab[0]], place[ab[1]]))
+    for doc in starts:
+        assert corpus.pairs_of.get(doc, []) == [p for p in corpus.pairs if doc in (p.a, p.b)]

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from newsdiff.compare import compare
-from newsdiff.model import Comparison
-
-from conftest import ROOT, seed_text
+from conftest import seed_text
 
 
 def test_island_dispute_thread_runs_from_2013_to_2019_in_date_order(seed_comparison) -> None:
@@ -67,16 +61,6 @@ def _threads_by_hand(matches, docs):
                       == uf.find(nodes[0])), key=lambda i: int(i[1:]))
         out[nodes[0]] = (label(best[nodes[0]][1]), [(n, extent[n]) for n in nodes], ids)
     return out
-
-
-@pytest.fixture(scope="module")
-def generated_comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
-    """Sixty articles of the benchmark generator (recombined real news text, with copies
-    and reused sentences planted), compared: hundreds of matches in many threads."""
-    folder = tmp_path_factory.mktemp("generated") / "corpus"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_corpus.py"), str(folder),
-                    "-n", "60", "--seed", "3"], check=True, capture_output=True)
-    return compare([folder])
 
 
 @pytest.mark.parametrize("which", ["seed_comparison", "generated_comparison"])

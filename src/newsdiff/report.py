@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
+import numpy as np
 from rapidfuzz.distance import Indel
 
 from . import workers as par
@@ -641,8 +643,9 @@ def change_summary(diff: Sequence[DiffPiece]) -> str:
 # ---------------------------------------------------------------- analysis for the pages
 
 
-@dataclass(frozen=True)
-class _Pair:
+class _Pair(NamedTuple):
+    """Two articles that share text (268,000 pairs at 10,000 benchmark articles)."""
+
     a: str  # earlier article
     b: str
     a_words: int  # words of a inside passages shared with b
@@ -652,6 +655,13 @@ class _Pair:
     containment: float | None
     kind: str  # duplicate kind or "overlap"
     similarity: float
+
+
+def _runs(keys: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal values in `keys`."""
+    if not len(keys):
+        return []
+    return list(pairwise(np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True]).tolist()))
 
 
 def _merge_intervals(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -682,15 +692,18 @@ class _Corpus:
         self.sentence_index = {
             (d.id, s.start): k for d in self.docs for k, s in enumerate(d.sentences)
         }
-        # Words of each article's body, by start offset (for coverage counts): where
-        # `words` would find them, without making the words (a third of the time).
-        self.word_starts: dict[str, list[int]] = {}
-        for d in self.docs:
-            starts: list[int] = []
-            for s in d.sentences:
-                starts.extend(m.start() for m in WORD_RE.finditer(d.text, s.start, s.end))
+        # Where each body word starts (for coverage counts), as `words` would find them but
+        # without making the words, and kept as one sorted array of (position on the
+        # timeline << 32 | offset) codes: counted for all passages at once, not one by one.
+        found = [np.fromiter((m.start() for s in d.sentences
+                              for m in WORD_RE.finditer(d.text, s.start, s.end)),
+                             dtype=np.int64) for d in self.docs]
+        for k, starts in enumerate(found):
             starts.sort()
-            self.word_starts[d.id] = starts
+            starts |= k << 32
+        self.word_codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        self.n_words = {d.id: len(starts) for d, starts in zip(self.docs, found, strict=True)}
+        del found
         self.valid_matches = [
             k for k, m in enumerate(comparison.matches)
             if m.a.doc in self.by_id and m.b.doc in self.by_id and m.a.doc != m.b.doc
@@ -700,6 +713,7 @@ class _Corpus:
             for mid in thread.matches:
                 self.match_thread.setdefault(mid, t)
         self._sentence_matches()
+        self._match_table()
         self._recycled()
         self._threads_of_sentences()
         self._divergences()
@@ -709,13 +723,21 @@ class _Corpus:
 
     def words_in(self, doc_id: str, spans: Iterable[tuple[int, int]]) -> int:
         """How many body words of `doc_id` start inside the (merged) spans."""
-        starts = self.word_starts[doc_id]
-        return sum(bisect_left(starts, e) - bisect_left(starts, s)
-                   for s, e in _merge_intervals(spans))
+        merged = np.array(_merge_intervals(spans), dtype=np.int64).reshape(-1, 2)
+        return int(self.words_between(np.full(len(merged), self.order[doc_id]),
+                                      merged[:, 0], merged[:, 1]).sum())
+
+    def words_between(self, positions: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                      ) -> np.ndarray:
+        """How many body words start in ``[starts, ends)`` of the articles at these
+        timeline positions, span by span."""
+        base = positions.astype(np.int64) << 32
+        return (np.searchsorted(self.word_codes, base | ends)
+                - np.searchsorted(self.word_codes, base | starts))
 
     def body_words(self, doc_id: str) -> int:
         """The article's body word count."""
-        return len(self.word_starts[doc_id])
+        return self.n_words[doc_id]
 
     def earlier(self, a: str, b: str) -> bool:
         """True when article `a` comes before `b` on the timeline."""
@@ -791,17 +813,38 @@ class _Corpus:
         m = self.c.matches[k]
         return m.a if m.a.doc == doc_id else m.b
 
+    def _match_table(self) -> None:
+        """Each valid match as numbers, its earlier article first: (timeline position,
+        start, end) of its passage in the earlier article, then in the later one."""
+        order, matches = self.order, self.c.matches
+        table = np.array([(order[m.a.doc], m.a.start, m.a.end, order[m.b.doc], m.b.start,
+                           m.b.end) for m in map(matches.__getitem__, self.valid_matches)],
+                         dtype=np.int64).reshape(-1, 6)
+        later_first = table[:, 0] > table[:, 3]
+        table[later_first] = table[later_first][:, [3, 4, 5, 0, 1, 2]]
+        self.match_table = table
+
     def _recycled(self) -> None:
-        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for k in self.valid_matches:
-            m = self.c.matches[k]
-            if self.earlier(m.a.doc, m.b.doc):
-                spans[m.b.doc].append((m.b.start, m.b.end))
-            elif self.earlier(m.b.doc, m.a.doc):
-                spans[m.a.doc].append((m.a.start, m.a.end))
-        self.recycled_spans = {d: _merge_intervals(v) for d, v in spans.items()}
-        self.recycled_words = {d.id: self.words_in(d.id, self.recycled_spans.get(d.id, ()))
-                               for d in self.docs}
+        # each article's passages said in an earlier one, merged where they overlap or
+        # touch (`_merge_intervals`), for all articles at once: their (position << 32 |
+        # offset) codes sort article by article, so no merged run crosses two articles
+        later = self.match_table[:, 3] << 32
+        starts, ends = later | self.match_table[:, 4], later | self.match_table[:, 5]
+        by_start = np.lexsort((ends, starts))
+        starts, ends = starts[by_start], ends[by_start]
+        opens = np.ones(len(starts), dtype=bool)
+        opens[1:] = starts[1:] > np.maximum.accumulate(ends)[:-1]
+        at = np.flatnonzero(opens)
+        lo, hi = starts[at], np.maximum.reduceat(ends, at) if len(at) else ends
+        positions = lo >> 32
+        words = np.zeros(len(self.docs), dtype=np.int64)
+        np.add.at(words, positions, np.searchsorted(self.word_codes, hi)
+                  - np.searchsorted(self.word_codes, lo))
+        self.recycled_words = dict(zip(self.order, words.tolist(), strict=True))
+        offset = (1 << 32) - 1
+        spans = list(zip((lo & offset).tolist(), (hi & offset).tolist(), strict=True))
+        self.recycled_spans = {self.docs[int(positions[i])].id: spans[i:j]
+                               for i, j in _runs(positions)}
 
     def _threads_of_sentences(self) -> None:
         self.sent_threads: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -849,45 +892,55 @@ class _Corpus:
         return self.div_thread[id(d)]
 
     def _pairs(self) -> None:
-        grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
-        order, matches = self.order, self.c.matches
-        for k in self.valid_matches:
-            m = matches[k]
-            a, b = (m.a.doc, m.b.doc) if order[m.a.doc] < order[m.b.doc] else (m.b.doc, m.a.doc)
-            grouped[(a, b)].append(k)
+        table, n = self.match_table, max(1, len(self.docs))
+        ids = [d.id for d in self.docs]
+        body = [self.n_words[i] for i in ids]
+        # the matches of each pair of articles, in the order of `valid_matches`
+        codes = table[:, 0] * n + table[:, 3]
+        by_pair = np.argsort(codes, kind="stable")
+        found, first, size = np.unique(codes[by_pair], return_index=True, return_counts=True)
+        groups = dict(zip(found.tolist(), zip(first.tolist(), size.tolist(), strict=True),
+                          strict=True))
+        ks = np.asarray(self.valid_matches, dtype=np.int64)[by_pair].tolist()
+        # most pairs share one passage: its words, counted for all at once
+        table = table[by_pair]
+        a_words = self.words_between(table[:, 0], table[:, 1], table[:, 2]).tolist()
+        b_words = self.words_between(table[:, 3], table[:, 4], table[:, 5]).tolist()
         dups = {}
         for dup in self.c.duplicates:
             if dup.a in self.by_id and dup.b in self.by_id and dup.a != dup.b:
-                key = (dup.a, dup.b) if self.earlier(dup.a, dup.b) else (dup.b, dup.a)
-                dups[key] = dup
+                x, y = sorted((self.order[dup.a], self.order[dup.b]))
+                dups[x * n + y] = dup
         pairs = []
-        for a, b in sorted(set(grouped) | set(dups), key=lambda p: (self.order[p[0]],
-                                                                     self.order[p[1]])):
-            ks = grouped.get((a, b), [])
-            if len(ks) == 1:  # most pairs share one passage: no spans to merge
-                m = matches[ks[0]]
-                sa, sb = (m.a, m.b) if m.a.doc == a else (m.b, m.a)
-                starts_a, starts_b = self.word_starts[a], self.word_starts[b]
-                aw = bisect_left(starts_a, sa.end) - bisect_left(starts_a, sa.start)
-                bw = bisect_left(starts_b, sb.end) - bisect_left(starts_b, sb.start)
-            else:
-                aw = self.words_in(a, (self._span_in(k, a) for k in ks))
-                bw = self.words_in(b, (self._span_in(k, b) for k in ks))
-            total = self.body_words(a) + self.body_words(b)
+        for code in sorted(groups.keys() | dups.keys()):
+            x, y = divmod(code, n)
+            a, b = ids[x], ids[y]
+            at, count = groups.get(code, (0, 0))
+            if count == 1:
+                aw, bw = a_words[at], b_words[at]
+            else:  # several passages, merged (or none: near-duplicates alone)
+                aw = self.words_in(a, (self._span_in(k, a) for k in ks[at:at + count]))
+                bw = self.words_in(b, (self._span_in(k, b) for k in ks[at:at + count]))
+            total = body[x] + body[y]
             sim = (aw + bw) / total if total else 0.0
-            dup = dups.get((a, b))
+            dup = dups.get(code)
             if dup is not None:
                 sim = max(sim, dup.jaccard)
-            pairs.append(_Pair(a, b, aw, bw, tuple(ks), dup.jaccard if dup else None,
-                               dup.containment if dup else None,
+            pairs.append(_Pair(a, b, aw, bw, tuple(ks[at:at + count]),
+                               dup.jaccard if dup else None, dup.containment if dup else None,
                                dup.kind if dup else "overlap", min(sim, 1.0)))
-        pairs.sort(key=lambda p: (-p.similarity, self.order[p.a], self.order[p.b]))
-        self.pairs = pairs
-        self.pairs_of: dict[str, list] = {}  # document id → its pairs, for article pages
-        for p in pairs:
-            self.pairs_of.setdefault(p.a, []).append(p)
-            self.pairs_of.setdefault(p.b, []).append(p)
-        self.pair_of = {(p.a, p.b): p for p in pairs}
+        # most similar first, then by the articles' places on the timeline
+        xs = np.array([self.order[p.a] for p in pairs], dtype=np.int64)
+        ys = np.array([self.order[p.b] for p in pairs], dtype=np.int64)
+        rank = np.lexsort((ys, xs, -np.array([p.similarity for p in pairs], dtype=float)))
+        self.pairs = pairs = [pairs[i] for i in rank.tolist()]
+        # document id → its pairs in that order, for article pages
+        held_by = np.concatenate((xs[rank], ys[rank]))
+        which = np.concatenate((np.arange(len(pairs)), np.arange(len(pairs))))
+        by_doc = np.lexsort((which, held_by))
+        held_by, which = held_by[by_doc], which[by_doc].tolist()
+        self.pairs_of: dict[str, list[_Pair]] = {
+            ids[int(held_by[i])]: [pairs[k] for k in which[i:j]] for i, j in _runs(held_by)}
         self.pair_page = {
             (p.a, p.b): f"pairs/{self.pages[p.a][9:-5]}--{self.pages[p.b][9:-5]}.html"
             for p in pairs[:MAX_PAIR_PAGES]
