@@ -80,3 +80,24 @@ def test_configured_patterns_mark_extra_furniture(tmp_path: Path) -> None:
     custom = compare([tmp_path], settings=Settings(boilerplate_patterns=(r"reporting by .*",)))
     reasons = {b.span.text: b.reason for b in custom.documents[0].boilerplate}
     assert reasons["Reporting by Kyodo staff; editing by J. Doe"] == "configured pattern"
+
+
+def test_a_line_key_is_its_words_folded_one_by_one() -> None:
+    """A line's key is the lower-cased forms of its words as `words` finds them (bullet
+    left out), joined by spaces: the line is folded whole, which must fold each word as
+    it would alone. It does, a final sigma included (the spaces end the words for it)."""
+    import random
+
+    from newsdiff.boilerplate import _BULLET, MAX_FURNITURE_CHARS, line_key
+    from newsdiff.tokens import words
+
+    rng = random.Random(11)
+    alphabet = [*"aAbΣσςΟΔİıIKkſ’'.-_ •*ʰ\u0301\u00ad\u200d1 ,;:ΑΒßẞǅ\t", "ΣΣ", "ΌΣ", "ΟΔΟΣ"]
+    lines = [line for prefix in ("000", "001", "002", "003", "004")
+             for line in seed_text(prefix).splitlines()]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
+              for _ in range(20000)]
+    assert line_key("ΟΔΟΣ ΟΔΟΣ'Σ Α.Σ") == "οδος οδοσ'ς α.ς"  # final sigmas, word by word
+    for line in lines:
+        assert line_key(line) == " ".join(w.norm for w in words(_BULLET.sub("", line)))
+    assert line_key("Word " * MAX_FURNITURE_CHARS) == ""

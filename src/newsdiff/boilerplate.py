@@ -70,7 +70,9 @@ def line_key(line: str) -> str:
     empty for a line too long to be furniture."""
     if len(line) > MAX_FURNITURE_CHARS:
         return ""
-    return " ".join(normalize(m.group()) for m in WORD_RE.finditer(_BULLET.sub("", line)))
+    # folded once as a whole: lower-casing is letter by letter, but for a final sigma,
+    # which the spaces between the words mark as they mark the words' ends (tested)
+    return normalize(" ".join(WORD_RE.findall(_BULLET.sub("", line))))
 
 
 def edge_lines(text: str, start: int = 0) -> list[Line]:
