@@ -911,9 +911,11 @@ class _Corpus:
             if dup.a in self.by_id and dup.b in self.by_id and dup.a != dup.b:
                 x, y = sorted((self.order[dup.a], self.order[dup.b]))
                 dups[x * n + y] = dup
-        pairs = []
+        pairs, xs, ys = [], [], []
         for code in sorted(groups.keys() | dups.keys()):
             x, y = divmod(code, n)
+            xs.append(x)
+            ys.append(y)
             a, b = ids[x], ids[y]
             at, count = groups.get(code, (0, 0))
             if count == 1:
@@ -930,12 +932,11 @@ class _Corpus:
                                dup.jaccard if dup else None, dup.containment if dup else None,
                                dup.kind if dup else "overlap", min(sim, 1.0)))
         # most similar first, then by the articles' places on the timeline
-        xs = np.array([self.order[p.a] for p in pairs], dtype=np.int64)
-        ys = np.array([self.order[p.b] for p in pairs], dtype=np.int64)
         rank = np.lexsort((ys, xs, -np.array([p.similarity for p in pairs], dtype=float)))
         self.pairs = pairs = [pairs[i] for i in rank.tolist()]
         # document id → its pairs in that order, for article pages
-        held_by = np.concatenate((xs[rank], ys[rank]))
+        held_by = np.concatenate((np.asarray(xs, dtype=np.int64)[rank],
+                                  np.asarray(ys, dtype=np.int64)[rank]))
         which = np.concatenate((np.arange(len(pairs)), np.arange(len(pairs))))
         by_doc = np.lexsort((which, held_by))
         held_by, which = held_by[by_doc], which[by_doc].tolist()
