@@ -535,6 +535,13 @@ def _marked(tok: _Tok, marks: Sequence[tuple[int, int]]) -> bool:
     return any(s < tok.end and tok.start < e for s, e in marks)
 
 
+def _marks_within(marks: Sequence[tuple[int, int]], start: int, end: int
+                  ) -> list[tuple[int, int]]:
+    """Those of `marks` (a document's) that overlap ``[start, end)``: usually none, and a
+    token is then tested against nothing."""
+    return [(s, e) for s, e in marks if s < end and start < e]
+
+
 def _merge(items: Sequence[tuple[str, _Tok, bool]]) -> tuple[DiffPiece, ...]:
     """Join consecutive tokens of the same kind (and mark) into pieces."""
     pieces: list[DiffPiece] = []
@@ -580,8 +587,9 @@ def word_diff(a_text: str, b_text: str, *, a_range: tuple[int, int] | None = Non
     a curly quote is not a change. Deleted words come before inserted ones. `a_marks`/
     `b_marks` are character ranges (divergent facts) flagged on the pieces they touch.
     """
-    ta = _tokens(a_text, *(a_range or (0, len(a_text))))
-    tb = _tokens(b_text, *(b_range or (0, len(b_text))))
+    a_range, b_range = a_range or (0, len(a_text)), b_range or (0, len(b_text))
+    ta, tb = _tokens(a_text, *a_range), _tokens(b_text, *b_range)
+    a_marks, b_marks = _marks_within(a_marks, *a_range), _marks_within(b_marks, *b_range)
     items: list[tuple[str, _Tok, bool]] = []
     dels: list[_Tok] = []
     ins: list[_Tok] = []
@@ -607,6 +615,7 @@ def word_diff(a_text: str, b_text: str, *, a_range: tuple[int, int] | None = Non
 def plain_pieces(text: str, start: int, end: int, kind: str = "ctx",
                  marks: Sequence[tuple[int, int]] = ()) -> tuple[DiffPiece, ...]:
     """``text[start:end]`` as diff pieces of one kind, divergent facts flagged."""
+    marks = _marks_within(marks, start, end)
     return _merge([(kind, t, _marked(t, marks)) for t in _tokens(text, start, end)])
 
 
