@@ -30,6 +30,7 @@ from newsdiff.report import (
     INDEX_ARTICLES,
     article_names,
     change_summary,
+    plain_pieces,
     render,
     slug,
     thread_names,
@@ -211,6 +212,21 @@ def test_word_diff_flags_divergent_words() -> None:
     assert [(p.kind, p.text, p.divergent) for p in pieces] == [
         ("equal", "their", False), ("del", "fourth", True), ("ins", "25th", True),
         ("equal", "meeting", False)]
+
+
+def test_word_diff_in_a_range_flags_only_the_marks_it_touches() -> None:
+    # Each text holds its sentence after another one; the marks are the document's: one
+    # outside the range, one straddling its start, one inside it.
+    a = "Earlier: fourth. their fourth meeting"
+    b = "Before: third word. 25th meeting"
+    a_range, b_range = (17, len(a)), (20, len(b))
+    pieces = word_diff(a, b, a_range=a_range, b_range=b_range,
+                       a_marks=[(9, 15), (23, 29)], b_marks=[(8, 13), (18, 24)])
+    assert [(p.kind, p.text, p.divergent) for p in pieces] == [
+        ("del", "their", False), ("del", "fourth", True), ("ins", "25th", True),
+        ("equal", "meeting", False)]
+    assert [(p.text, p.divergent) for p in plain_pieces(b, *b_range, marks=[(8, 13), (18, 24)])
+            ] == [("25th", True), ("meeting", False)]
 
 
 # ---------------------------------------------------------------- pages of the sample
