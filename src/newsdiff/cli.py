@@ -139,7 +139,8 @@ def write_report(result: model.Comparison, out: Path, json_text: str | bytes | N
     configured = result.settings.get("workers", 0)
     workers = worker_count(configured if isinstance(configured, int) else 0)
     # A process of its own writes the JSON (570 MB at 10,000 articles, 3 s) while this one
-    # works out, alone, what the pages need (7-9 s): its bytes are never held here.
+    # works out, alone, what the pages need (7-9 s): its bytes are never held here, nor
+    # there all at once.
     with (folder_atomic(out) as folder, cycles_paused(),
           background(_write_json, (folder, result, json_text), workers) as json_written):
         pages = write_pages(folder, result, workers)
@@ -150,7 +151,7 @@ def write_report(result: model.Comparison, out: Path, json_text: str | bytes | N
 def _write_json(folder: Path, result: model.Comparison, json_text: str | bytes | None
                 ) -> None:
     write_file(folder, "comparison.json",
-               json_text if json_text is not None else model.json_bytes(result))
+               json_text if json_text is not None else model.json_chunks(result))
 
 
 @cli.command("report")

@@ -8,6 +8,7 @@ indices (code points) into ``Document.text`` exactly as decoded, so that
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -198,12 +199,41 @@ def json_bytes(obj: Any) -> bytes:
     built first (at 10,000 articles the stage's peak fell from 6.6 to 4.7 GB). Text orjson
     refuses, a lone surrogate, goes the `json` way, written as its JSON escape.
     """
+    return _json(obj) + b"\n"
+
+
+def json_chunks(obj: Any) -> Iterator[bytes]:
+    """`json_bytes` of a model object in pieces that add up to the same bytes: the fields
+    of a dataclass one by one, and the items of its lists one by one, so that the whole
+    text is never held at once (a Comparison of 10,000 benchmark articles is 570 MB of
+    JSON; written whole, by a process forked from one holding 2.6 GB, it set the run's
+    peak memory). A piece orjson refuses goes the `json` way on its own."""
+    if not hasattr(obj, "__dataclass_fields__"):
+        yield json_bytes(obj)
+        return
+    for k, f in enumerate(fields(obj)):
+        value = getattr(obj, f.name)
+        # what orjson writes at depth one, and its items at depth two: each line of a
+        # piece made at depth zero indented (JSON text has no newline inside a string)
+        yield (b"{" if k == 0 else b",") + b"\n  " + _json(f.name) + b": "
+        if isinstance(value, (list, tuple)) and value:
+            for i, item in enumerate(value):
+                yield (b"[" if i == 0 else b",") + b"\n    " + _json(item).replace(
+                    b"\n", b"\n    ")
+            yield b"\n  ]"
+        else:
+            yield _json(value).replace(b"\n", b"\n  ")
+    yield b"\n}\n" if fields(obj) else b"{}\n"
+
+
+def _json(obj: Any) -> bytes:
+    """JSON of `obj` as `json_bytes` writes it, without the final newline."""
     import orjson
 
     try:
-        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2)
         return text.encode("utf-8", "backslashreplace")
 
 
@@ -314,6 +344,7 @@ __all__ = [
     "comparison_from_dict",
     "dumps",
     "json_bytes",
+    "json_chunks",
     "loads",
     "to_jsonable",
 ]
