@@ -26,11 +26,9 @@ from newsdiff import model, workers
 from newsdiff.compare import (
     analyze,
     clusters_of,
-    corpus_stopwords,
     find_duplicates,
     find_matches,
     newsdiff_version,
-    without_stopwords,
 )
 from newsdiff.config import Settings, load_settings
 from newsdiff.corpus import read_corpus
@@ -97,9 +95,8 @@ def _stages(settings: Settings, corpus: Path, n_workers: int) -> None:
     docs = {a.doc.id: a.doc for a in items}
     duplicates = timed(rows, "near-duplicates", lambda: find_duplicates(items, settings),
                        lambda r: f"{len(r)} pairs")
-    matches = timed(rows, "recurring statements", lambda: find_matches(
-        without_stopwords(items, corpus_stopwords(items, settings)), settings),
-        lambda r: f"{len(r)} passages")
+    matches = timed(rows, "recurring statements", lambda: find_matches(items, settings),
+                    lambda r: f"{len(r)} passages")
     threads = timed(rows, "threads", lambda: build_threads(matches, docs),
                     lambda r: f"{len(r)} threads")
     tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from newsdiff import model
-from newsdiff.compare import MAX_BUCKET, analyze, compare_texts, window_keys
+from newsdiff.compare import MAX_BUCKET, analyze, columns_of, compare_texts, window_keys
 from newsdiff.config import Settings
 from newsdiff.corpus import text_article
 from newsdiff.model import (
@@ -399,7 +399,7 @@ def test_bucket_pairs_follow_the_bucket_by_bucket_rule(
 def test_bucket_pairs_on_the_seed_windows_link_the_recycled_sentences() -> None:
     items = analyze([text_article(p, seed_text(p), None) for p in ("000", "001", "002")],
                     SETTINGS)
-    sentences, families = window_keys(items, SETTINGS)
+    sentences, families = window_keys(columns_of(items), SETTINGS)
     doc_of = np.array([d for d, _ in sentences], dtype=np.int64)
     for keys, owners in families:
         found = bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 
@@ -65,6 +66,53 @@ class Analyzed:
     def body_norms(self) -> list[str]:
         """The comparison keys of the body words, in order."""
         return [w.key for ws in self.sentence_words for w in ws]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The words of analysed documents as arrays, sentence after sentence of each document
+    in order: what the stages that count over every word of a corpus (its stopwords, the
+    sentence windows, the words candidate sentences share) read, in numpy, rather than
+    each word's object once per stage."""
+
+    vocab: tuple[str, ...]  # the key of each key id
+    ids: np.ndarray  # (words,) key id of each word
+    common: np.ndarray  # (words,) bool: a common content word (`Word.common`)
+    content: np.ndarray  # (words,) bool: not a function word
+    sizes: np.ndarray  # (sentences,) words of each sentence
+    doc_sizes: np.ndarray  # (documents,) sentences of each document
+
+    def sentence_of_words(self) -> np.ndarray:
+        """The sentence each word belongs to (sentences numbered across documents)."""
+        return np.repeat(np.arange(len(self.sizes), dtype=np.int64), self.sizes)
+
+    def without(self, stop: frozenset[str]) -> Columns:
+        """The same words, those whose key is in `stop` no longer common content words."""
+        if not stop:
+            return self
+        is_stop = np.fromiter(map(stop.__contains__, self.vocab), dtype=bool,
+                              count=len(self.vocab))
+        return replace(self, common=self.common & ~is_stop[self.ids])
+
+
+def columns_of(items: Sequence[Analyzed]) -> Columns:
+    """The `Columns` of analysed documents (their words read once, in C where it can)."""
+    sentences = [ws for item in items for ws in item.sentence_words]
+    flat = list(chain.from_iterable(sentences))
+    keys = list(map(itemgetter(1), flat))  # Word is a named tuple: (norm, key, ..., common)
+    vocab = tuple(dict.fromkeys(keys))
+    index = {k: i for i, k in enumerate(vocab)}
+    n = len(flat)
+    return Columns(
+        vocab=vocab,
+        ids=np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=n),
+        common=np.fromiter(map(itemgetter(4), flat), dtype=bool, count=n),
+        content=~np.fromiter(map(FUNCTION_WORDS.__contains__, map(itemgetter(0), flat)),
+                             dtype=bool, count=n),
+        sizes=np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)),
+        doc_sizes=np.fromiter((len(item.sentence_words) for item in items), dtype=np.int64,
+                              count=len(items)),
+    )
 
 
 def analyze(raws: Sequence[RawArticle], settings: Settings,
@@ -238,30 +286,25 @@ def edge_repeats(raws: Sequence[RawArticle], settings: Settings) -> bp.Counter[s
     return counts
 
 
-def corpus_stopwords(items: Sequence[Analyzed], settings: Settings) -> frozenset[str]:
+def corpus_stopwords(columns: Columns, settings: Settings) -> frozenset[str]:
     """Common words so frequent in this corpus that sharing them says nothing ("vs", "cts"
     and "mln" in earnings tables, "said" everywhere): those in more than `stopword_share`
     of all sentences (and in at least `stopword_min_sentences`)."""
-    sentences = [ws for item in items for ws in item.sentence_words]
-    # each sentence's distinct common words, counted in one pass (in C)
-    df = Counter(chain.from_iterable({w.key for w in ws if w.common} for ws in sentences))
-    limit = max(settings.stopword_share * len(sentences), settings.stopword_min_sentences)
-    return frozenset(k for k, c in df.items() if c > limit)
+    width = np.int64(max(1, len(columns.vocab)))
+    # each sentence's distinct common words, counted per word
+    codes = sorted_distinct((columns.sentence_of_words() * width + columns.ids)[columns.common])
+    df = np.bincount(codes % width, minlength=int(width))
+    limit = max(settings.stopword_share * len(columns.sizes), settings.stopword_min_sentences)
+    return frozenset(columns.vocab[k] for k in np.flatnonzero(df > limit).tolist())
 
 
-def without_stopwords(items: Sequence[Analyzed], stop: frozenset[str]) -> list[Analyzed]:
-    """The same documents with corpus stopwords no longer counted as statement words."""
-    if not stop:
-        return list(items)
+def without_stopwords(ws: tuple[Word, ...], stop: frozenset[str]) -> tuple[Word, ...]:
+    """A sentence's words with corpus stopwords no longer counted as statement words."""
+    if not stop or stop.isdisjoint([w.key for w in ws if w.common]):
+        return ws  # most sentences: kept as they are
     new = tuple.__new__  # Word(...) and _replace cost several times as much
-
-    def plain(ws: tuple[Word, ...]) -> tuple[Word, ...]:
-        if stop.isdisjoint([w.key for w in ws if w.common]):
-            return ws  # most sentences: kept as they are
-        return tuple(new(Word, (w.norm, w.key, w.start, w.end, False))
-                     if w.common and w.key in stop else w for w in ws)
-
-    return [Analyzed(a.doc, tuple(plain(ws) for ws in a.sentence_words)) for a in items]
+    return tuple(new(Word, (w.norm, w.key, w.start, w.end, False))
+                 if w.common and w.key in stop else w for w in ws)
 
 
 def find_duplicates(items: Sequence[Analyzed], settings: Settings) -> list[Duplicate]:
@@ -292,11 +335,11 @@ def window_sketcher(num_perm: int, seed: int, threshold: float,
     return WindowSketcher(num_perm, seed, threshold, bands)
 
 
-def window_keys(items: Sequence[Analyzed], settings: Settings,
+def window_keys(columns: Columns, settings: Settings,
                 bands: dict[str, tuple[int, int]] | None = None
-                ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray]]]:
-    """LSH bucket keys of every sentence window of `items` (`bands`: the LSH (bands,
-    rows) of each family when already known, as an index records them).
+                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """LSH bucket keys of every sentence window of the documents of `columns` (`bands`:
+    the LSH (bands, rows) of each family when already known, as an index records them).
 
     Two families of windows are sketched: runs of words as bigrams of their content words
     (passages that keep their wording; function words are skipped, so "of the" and "said
@@ -304,38 +347,33 @@ def window_keys(items: Sequence[Analyzed], settings: Settings,
     Sentences shorter than `match_min_words` have no windows.
 
     Returns:
-        (sentences, families): the (document, sentence) pairs that have windows, and per
-        family a (windows × bands) array of keys with each window's index in `sentences`.
+        (sentences, families): the (document, sentence) rows of the sentences that have
+        windows, and per family a (windows × bands) array of keys with each window's index
+        in `sentences`.
     """
-    sentences: list[tuple[int, int]] = []
-    word_keys: list[str] = []
-    common_keys: list[str] = []
-    word_sizes: list[int] = []
-    common_sizes: list[int] = []
-    for d, item in enumerate(items):
-        for s, ws in enumerate(item.sentence_words):
-            if len(ws) < settings.match_min_words:
-                continue
-            sentences.append((d, s))
-            content = [w.key for w in ws if w.norm not in FUNCTION_WORDS]
-            word_keys.extend(content)
-            word_sizes.append(len(content))
-            common = [w.key for w in ws if w.common]
-            if len(common) < 3:
-                common = []
-            common_keys.extend(common)
-            common_sizes.append(len(common))
+    n_sentences = len(columns.sizes)
+    sentence_of = columns.sentence_of_words()
+    kept = columns.sizes >= settings.match_min_words
+    doc_of = np.repeat(np.arange(len(columns.doc_sizes), dtype=np.int64), columns.doc_sizes)
+    first = np.cumsum(columns.doc_sizes) - columns.doc_sizes
+    number = np.arange(n_sentences, dtype=np.int64) - first[doc_of]
+    sentences = np.stack((doc_of[kept], number[kept]), axis=1)
+    in_kept = kept[sentence_of]
+    content = columns.content & in_kept
+    common = columns.common & in_kept
+    # a sentence with fewer than three common content words has no set window
+    common &= (np.bincount(sentence_of[common], minlength=n_sentences) >= 3)[sentence_of]
+    hashes = word_hashes(columns.vocab)
     perm = window_num_perm(settings)
     families = []
-    for (family, tag), keys, sizes in zip(FAMILIES, (word_keys, common_keys),
-                                          (word_sizes, common_sizes), strict=True):
-        sizes_arr = np.array(sizes, dtype=np.int64)
+    for (family, tag), chosen in zip(FAMILIES, (content, common), strict=True):
+        flat = hashes[columns.ids[chosen]]
+        sizes_arr = np.bincount(sentence_of[chosen], minlength=n_sentences)[kept]
         if family == "words":
-            flat = ngram_hashes(word_hashes(keys), settings.sentence_shingle_size, sizes_arr)
+            flat = ngram_hashes(flat, settings.sentence_shingle_size, sizes_arr)
             sizes_arr = ngram_counts(sizes_arr, settings.sentence_shingle_size)
             step, threshold = settings.window_step, settings.sentence_lsh_threshold
         else:
-            flat = word_hashes(keys)
             step = max(2, settings.content_window_words // 2)
             threshold = settings.content_lsh_threshold
         known = (bands or {}).get(family)
@@ -346,16 +384,15 @@ def window_keys(items: Sequence[Analyzed], settings: Settings,
     return sentences, families
 
 
-def sentence_candidates(items: Sequence[Analyzed], settings: Settings) -> np.ndarray:
+def sentence_candidates(columns: Columns, settings: Settings) -> np.ndarray:
     """(doc i, sentence, doc j, sentence) rows, sorted and distinct, with i < j, of the
     sentence pairs whose windows share an LSH bucket; never all pairs of sentences."""
-    sentences, families = window_keys(items, settings)
-    where = np.array(sentences, dtype=np.int64).reshape(-1, 2)
+    where, families = window_keys(columns, settings)
     doc_of = where[:, 0]
     found = [bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)
              for keys, owners in families]
     pairs = np.concatenate(found)
-    width = np.int64(len(sentences))
+    width = np.int64(len(where))
     codes = sorted_distinct(pairs[:, 0] * width + pairs[:, 1])
     # sentences are numbered in (document, sentence) order, so i < j keeps doc i < doc j
     return np.concatenate((where[codes // width], where[codes % width]), axis=1)
@@ -366,37 +403,30 @@ def window_num_perm(settings: Settings) -> int:
     return max(16, settings.num_perm // 8)
 
 
-def shared_words(items: Sequence[Analyzed], candidates: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def shared_words(columns: Columns, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each candidate sentence pair, how many distinct words and distinct common
     content words the two sentences share (sparse incidence matrices, no Python loop over
     the pairs)."""
     from scipy.sparse import csr_matrix
 
-    sentences = [ws for item in items for ws in item.sentence_words]
-    keys = [w.key for ws in sentences for w in ws]
-    vocab = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-    ids = np.fromiter(map(vocab.__getitem__, keys), dtype=np.int64, count=len(keys))
-    common_word = np.fromiter((w.common for ws in sentences for w in ws), dtype=bool,
-                              count=len(keys))
-    row = np.repeat(np.arange(len(sentences), dtype=np.int64),
-                    [len(ws) for ws in sentences])
-    width = np.int64(max(1, len(vocab)))
-    shape = (len(sentences), int(width))
+    n_sentences = len(columns.sizes)
+    row = columns.sentence_of_words()
+    width = np.int64(max(1, len(columns.vocab)))
+    shape = (n_sentences, int(width))
     matrices = []
-    for chosen in (slice(None), common_word):  # each sentence's distinct words, as rows
-        codes = sorted_distinct(row[chosen] * width + ids[chosen])
+    for chosen in (slice(None), columns.common):  # each sentence's distinct words, as rows
+        codes = sorted_distinct(row[chosen] * width + columns.ids[chosen])
         # 32-bit indices where they fit: scipy's products are faster on them
         index = np.int32 if max(len(codes), width) < 2**31 else np.int64
-        indptr = np.zeros(len(sentences) + 1, dtype=index)
-        np.cumsum(np.bincount(codes // width, minlength=len(sentences)), out=indptr[1:])
+        indptr = np.zeros(n_sentences + 1, dtype=index)
+        np.cumsum(np.bincount(codes // width, minlength=n_sentences), out=indptr[1:])
         matrices.append(csr_matrix((np.ones(len(codes), dtype=np.int32),
                                     (codes % width).astype(index), indptr), shape=shape))
         del codes
     every, common = matrices
     pairs = np.asarray(candidates, dtype=np.int64).reshape(-1, 4)
     # each document's first row
-    start = np.cumsum([0] + [len(item.sentence_words) for item in items[:-1]], dtype=np.int64)
+    start = np.cumsum(columns.doc_sizes) - columns.doc_sizes
     rows_a = start[pairs[:, 0]] + pairs[:, 1]
     rows_b = start[pairs[:, 2]] + pairs[:, 3]
     out = []
@@ -413,14 +443,18 @@ def shared_words(items: Sequence[Analyzed], candidates: np.ndarray
 def find_matches(items: Sequence[Analyzed], settings: Settings,
                  progress: Progress | None = None) -> list[Match]:
     """Align the candidate sentence pairs that share enough words; keep those that share a
-    real passage."""
+    real passage. The corpus stopwords (`corpus_stopwords`) count as no statement's words."""
     global _MATCH_STATE
-    found = sentence_candidates(items, settings)
+    columns = columns_of(items)
+    stop = corpus_stopwords(columns, settings)
+    columns = columns.without(stop)
+    found = sentence_candidates(columns, settings)
     if len(found):
-        n_shared, n_common = shared_words(items, found)
+        n_shared, n_common = shared_words(columns, found)
         found = found[(n_shared >= MIN_SHARED_KEYS) & (n_common >= min_common(settings))]
+    del columns
     candidates = found.tolist()
-    _MATCH_STATE = (items, settings, candidates)
+    _MATCH_STATE = (items, stop, settings, candidates)
     step = max(2000, len(candidates) // 8 + 1)
     chunks = [range(k, min(k + step, len(candidates))) for k in range(0, len(candidates), step)]
     if progress:
@@ -434,20 +468,22 @@ def find_matches(items: Sequence[Analyzed], settings: Settings,
 
 
 def _match_chunk(indexes: range) -> list[Match]:
-    items, settings, candidates = _MATCH_STATE  # type: ignore[misc]
+    items, stop, settings, candidates = _MATCH_STATE  # type: ignore[misc]
     found = []
-    keys: dict[tuple[int, int], Keys] = {}  # a sentence is aligned with several
+    # a sentence is aligned with several: its words (stopwords made plain) and keys kept
+    sides: dict[tuple[int, int], tuple[tuple[Word, ...], Keys]] = {}
 
-    def keys_of(d: int, s: int) -> Keys:
-        if (d, s) not in keys:
-            keys[(d, s)] = word_keys(items[d].sentence_words[s])
-        return keys[(d, s)]
+    def side(d: int, s: int) -> tuple[tuple[Word, ...], Keys]:
+        if (d, s) not in sides:
+            ws = without_stopwords(items[d].sentence_words[s], stop)
+            sides[(d, s)] = ws, word_keys(ws)
+        return sides[(d, s)]
 
     for n in indexes:
         di, si, dj, sj = candidates[n]
         a, b = items[di], items[dj]
-        wa, wb = a.sentence_words[si], b.sentence_words[sj]
-        al = align(a.doc.text, wa, b.doc.text, wb, settings, (keys_of(di, si), keys_of(dj, sj)))
+        (wa, ka), (wb, kb) = side(di, si), side(dj, sj)
+        al = align(a.doc.text, wa, b.doc.text, wb, settings, (ka, kb))
         if al is None:
             continue
         sa, ea = wa[al.a_words[0]].start, wa[al.a_words[1] - 1].end
@@ -471,8 +507,7 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
     # Near-duplicates need nothing of the later stages: found in a process of their own,
     # on the core the serial parts of those leave idle.
     with workers.background(find_duplicates, (items, settings), n_workers) as duplicates_of:
-        matches = find_matches(without_stopwords(items, corpus_stopwords(items, settings)),
-                               settings, progress)
+        matches = find_matches(items, settings, progress)
         threads = build_threads(matches, docs)
         tokens = {(a.doc.id, k): ws for a in items for k, ws in enumerate(a.sentence_words)}
         divergences = find_divergences(matches, threads, docs, n_workers,

@@ -23,6 +23,7 @@ from .compare import (
     Analyzed,
     analyze,
     analyze_map,
+    columns_of,
     duplicate_verdicts,
     newsdiff_version,
     segment_article,
@@ -160,8 +161,8 @@ def sketch(item: Analyzed, settings: Settings, bands: Bands, *, for_storage: boo
     sketcher = window_sketcher(settings.num_perm, settings.seed, settings.doc_lsh_threshold,
                                bands["doc"])
     doc_keys = sketcher.band_keys(sketcher.set_signature(shingles), DOC_TAG)[0].tolist()
-    sentences, families = window_keys([item], settings, bands)
-    sentence_of = np.array([s for _, s in sentences], dtype=np.int64)
+    sentences, families = window_keys(columns_of([item]), settings, bands)
+    sentence_of = sentences[:, 1]
     pairs = [np.stack((keys.ravel(), np.repeat(sentence_of[owners], keys.shape[1])), axis=1)
              for keys, owners in families]
     return Sketched(item, shingles, doc_mh, doc_keys,
