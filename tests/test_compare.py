@@ -106,6 +106,77 @@ def test_only_lsh_candidates_are_aligned_never_all_sentence_pairs(
     assert len(result.matches) > 0
 
 
+def test_the_word_arrays_count_what_the_words_say() -> None:
+    """The stages that count over every word read them as arrays (`Columns`): corpus
+    stopwords, the sentences that get windows, and the words candidate sentences share
+    are those that counting word by word gives, on the seeds and edited copies of them."""
+    from collections import Counter
+
+    from newsdiff.compare import (
+        analyze,
+        columns_of,
+        corpus_stopwords,
+        sentence_candidates,
+        shared_words,
+        window_keys,
+        without_stopwords,
+    )
+    from newsdiff.config import Settings, make_settings
+    from newsdiff.corpus import text_article
+    from newsdiff.tokens import FUNCTION_WORDS, word_key
+
+    # a low share, so that this small corpus has stopwords ("said", "the"... are
+    # function words, never counted)
+    settings = make_settings({"stopword_share": 0.04, "stopword_min_sentences": 3},
+                             base=Settings(workers=1))
+    rng = random.Random(5)
+    texts = [seed_text(p) for p in ("000", "001", "002", "003", "004")]
+    edited = [" ".join(w for w in t.split(" ") if rng.random() > 0.05) for t in texts]
+    # a word said many times in few sentences counts once per sentence
+    edited.append("Trading notes\n\n" + " ".join(
+        ["Brokers sold shares, bought shares, lent shares and swapped shares for shares "
+         "of other shares on the exchange floor."] * 2))
+    items = analyze([text_article(f"d{k}", t) for k, t in enumerate(texts + edited)],
+                    settings)
+    columns = columns_of(items)
+    sentences = [ws for item in items for ws in item.sentence_words]
+    words = [w for ws in sentences for w in ws]
+    assert [columns.vocab[i] for i in columns.ids.tolist()] == [w.key for w in words]
+    assert columns.common.tolist() == [w.common for w in words]
+    assert columns.sizes.tolist() == [len(ws) for ws in sentences]
+
+    df = Counter(k for ws in sentences for k in {w.key for w in ws if w.common})
+    limit = max(0.04 * len(sentences), 3)
+    stop = corpus_stopwords(columns, settings)
+    assert stop == {k for k, c in df.items() if c > limit} and len(stop) >= 3
+    share = word_key("shares")
+    assert share not in stop and sum(w.key == share for w in words) > limit
+
+    plain = columns.without(stop)
+    found, ((_, by_words), (_, by_common)) = window_keys(plain, settings)
+    assert found.tolist() == [[d, s] for d, item in enumerate(items)
+                              for s, ws in enumerate(item.sentence_words)
+                              if len(ws) >= settings.match_min_words]
+    # runs of words need a content word; sets of common words, three of them
+    assert set(by_words.tolist()) == {k for k, (d, s) in enumerate(found.tolist()) if any(
+        w.norm not in FUNCTION_WORDS for w in items[d].sentence_words[s])}
+    assert set(by_common.tolist()) == {k for k, (d, s) in enumerate(found.tolist()) if sum(
+        w.common for w in without_stopwords(items[d].sentence_words[s], stop)) >= 3}
+    pairs = sentence_candidates(plain, settings)
+    n_shared, n_common = shared_words(plain, pairs)
+    assert len(pairs) > 100
+
+    def keys(d: int, s: int, common: bool) -> set[str]:
+        ws = without_stopwords(items[d].sentence_words[s], stop)
+        return {w.key for w in ws if w.common or not common}
+
+    assert n_shared.tolist() == [len(keys(a, s, False) & keys(b, t, False))
+                                 for a, s, b, t in pairs.tolist()]
+    assert n_common.tolist() == [len(keys(a, s, True) & keys(b, t, True))
+                                 for a, s, b, t in pairs.tolist()]
+    assert 0 < n_common.max() < n_shared.max()
+
+
 def test_same_input_gives_the_same_json(seeds_dir: Path) -> None:
     from newsdiff.model import dumps
 
