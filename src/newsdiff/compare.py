@@ -68,7 +68,7 @@ class Analyzed:
         return [w.key for ws in self.sentence_words for w in ws]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no field-wise ==
 class Columns:
     """The words of analysed documents as arrays, sentence after sentence of each document
     in order: what the stages that count over every word of a corpus (its stopwords, the
