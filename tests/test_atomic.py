@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,7 @@ def test_a_write_failure_mid_report_leaves_the_previous_report_and_no_debris(
     real = output._write
     calls = []
 
-    def full_disk(target: Path, content: str | bytes) -> None:
+    def full_disk(target: Path, content: str | bytes | Iterable[bytes]) -> None:
         calls.append(target)
         if (target.name == failing if failing.endswith(".json") else len(calls) == 4):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

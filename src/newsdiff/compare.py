@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from operator import itemgetter
 
@@ -82,8 +82,10 @@ class Columns:
     sizes: np.ndarray  # (sentences,) words of each sentence
     doc_sizes: np.ndarray  # (documents,) sentences of each document
 
+    @cached_property
     def sentence_of_words(self) -> np.ndarray:
-        """The sentence each word belongs to (sentences numbered across documents)."""
+        """The sentence each word belongs to (sentences numbered across documents), found
+        once for the stages that read it."""
         return np.repeat(np.arange(len(self.sizes), dtype=np.int64), self.sizes)
 
     def without(self, stop: frozenset[str]) -> Columns:
@@ -292,7 +294,7 @@ def corpus_stopwords(columns: Columns, settings: Settings) -> frozenset[str]:
     of all sentences (and in at least `stopword_min_sentences`)."""
     width = np.int64(max(1, len(columns.vocab)))
     # each sentence's distinct common words, counted per word
-    codes = sorted_distinct((columns.sentence_of_words() * width + columns.ids)[columns.common])
+    codes = sorted_distinct((columns.sentence_of_words * width + columns.ids)[columns.common])
     df = np.bincount(codes % width, minlength=int(width))
     limit = max(settings.stopword_share * len(columns.sizes), settings.stopword_min_sentences)
     return frozenset(columns.vocab[k] for k in np.flatnonzero(df > limit).tolist())
@@ -352,7 +354,7 @@ def window_keys(columns: Columns, settings: Settings,
         in `sentences`.
     """
     n_sentences = len(columns.sizes)
-    sentence_of = columns.sentence_of_words()
+    sentence_of = columns.sentence_of_words
     kept = columns.sizes >= settings.match_min_words
     doc_of = np.repeat(np.arange(len(columns.doc_sizes), dtype=np.int64), columns.doc_sizes)
     first = np.cumsum(columns.doc_sizes) - columns.doc_sizes
@@ -410,7 +412,7 @@ def shared_words(columns: Columns, candidates: np.ndarray) -> tuple[np.ndarray, 
     from scipy.sparse import csr_matrix
 
     n_sentences = len(columns.sizes)
-    row = columns.sentence_of_words()
+    row = columns.sentence_of_words
     width = np.int64(max(1, len(columns.vocab)))
     shape = (n_sentences, int(width))
     matrices = []
