@@ -699,6 +699,69 @@ def test_pre_commit_hook_is_declared() -> None:
     assert hook["language"] == "python"
 
 
+def _mapped_kb(path: Path) -> tuple[int, int]:
+    """(size, resident) in kB of this process's mapping of `path` (from /proc/self/smaps)."""
+    size = rss = 0
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:
+            inside = len(fields) >= 6 and fields[5] == str(path)
+        elif inside and fields[0] == "Size:":
+            size += int(fields[1])
+        elif inside and fields[0] == "Rss:":
+            rss += int(fields[1])
+    return size, rss
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's smaps")
+def test_a_process_making_several_checks_maps_in_the_whole_key_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`KeyFile.map_in` makes every page of the key file resident in the mapping (a check's
+    searches then take no page faults); a store starts it in a thread at its second
+    check, not its first (a single `newsdiff check` does not pay for it)."""
+    import threading
+
+    from newsdiff import keyfile
+    from newsdiff.index import check_article, ensure_compatible
+    from newsdiff.precheck import read_new_article
+
+    keys = np.arange(0, 3_000_000, 15, dtype=np.int64)  # 200,000 rows: 3.2 MB
+    zeros = np.zeros(len(keys), dtype=np.int32)
+    keyfile.write(tmp_path / "k", "t", 1, 1, (keys, zeros, zeros), (keys[:0], zeros[:0]), [])
+    kf = keyfile.read(tmp_path / "k")
+    size, before = _mapped_kb(tmp_path / "k")
+    assert size >= 3000 and before < size / 4
+    kf.map_in()
+    assert _mapped_kb(tmp_path / "k") == (size, size)
+
+    calls: list[str] = []
+    real_map_in = keyfile.KeyFile.map_in
+
+    def map_in(self: keyfile.KeyFile) -> None:
+        calls.append(threading.current_thread().name)
+        real_map_in(self)
+
+    monkeypatch.setattr(keyfile.KeyFile, "map_in", map_in)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    path = tmp_path / "i.sqlite"
+    build_index(corpus, open_store(f"sqlite:///{path}", create=True), Settings())
+    store = open_store(f"sqlite:///{path}")
+    settings = Settings()
+    bands = ensure_compatible(store, settings)
+    raw = read_new_article(str(sorted(SEEDS.glob("*.txt"))[0]), settings)
+    check_article(raw, store, settings, bands)
+    assert calls == []
+    for _ in range(2):
+        check_article(raw, store, settings, bands)
+        for thread in threading.enumerate():
+            if thread.name == "newsdiff-map-in":
+                thread.join(30)
+        assert calls == ["newsdiff-map-in"]  # once, beside the checks
+    store.close()
+
+
 def test_the_key_file_finds_every_key_where_a_search_of_the_whole_column_does(
         tmp_path: Path) -> None:
     """`Table.find` searches only the block after a key's sampled key; its first rows and

@@ -26,6 +26,7 @@ the documents table, whose rows hold the records).
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import struct
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ MAGIC = b"NDK3"
 ROW = np.dtype([("key", "<i8"), ("doc", "<i4"), ("sent", "<i4")])
 SAMPLE = 256  # every SAMPLE-th key is in the sample (a power of two: the binary search)
 SHORT_RUN = 8  # most keys hold fewer entries: a first look this wide
+MAP_IN_SLICE = 1 << 26  # bytes of the file `KeyFile.map_in` touches per numpy call
 TABLES = ("sentences", "documents")
 
 
@@ -101,6 +103,17 @@ class KeyFile:
     id_rows: np.ndarray  # int64 rowids of the documents named (ascending)
     id_ends: np.ndarray  # uint32 end of each one's id in `id_text`
     id_text: np.ndarray  # their UTF-8 ids one after another (uint8)
+    whole: np.ndarray  # the whole file (uint8, memory-mapped)
+
+    def map_in(self) -> None:
+        """Bring every page of the file into this process's mapping, by reading a byte of
+        each: a check's binary searches then take no page faults. At 100,000 articles a
+        process's checks took 360 page faults each, 180 after this (the rest are new heap
+        memory), and when the file is not in the page cache each may wait for the disk.
+        numpy releases the GIL while it reads, so a thread can do it beside the checks (a
+        1.4 GB file: 0.2 s when it is in the page cache, 2 s from the disk)."""
+        for lo in range(0, len(self.whole), MAP_IN_SLICE):
+            int(self.whole[lo:lo + MAP_IN_SLICE:mmap.PAGESIZE].max())
 
     def names(self, rowids: Sequence[int]) -> dict[int, str]:
         """The ids of those of these documents the file names."""
@@ -251,4 +264,4 @@ def read(path: Path) -> KeyFile:
     if n_ids and (int(id_ends[-1]) != id_bytes or bool((id_ends[1:] < id_ends[:-1]).any())):
         raise ValueError("damaged document ids")
     return KeyFile(str(header["token"]), int(header["watermark"]), int(header["documents"]),
-                   tables[0], tables[1], id_rows, id_ends, whole[at + 12 * n_ids:])
+                   tables[0], tables[1], id_rows, id_ends, whole[at + 12 * n_ids:], whole)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,7 @@ class SqliteStore:
                 raise IndexStoreError(f"{path}: cannot create index: {exc}") from None
         self._bulk = False
         self._keys: keyfile.KeyFile | None = None
+        self._votes_asked = 0
         self._pending: list[tuple[int, np.ndarray, np.ndarray]] | None = None
 
     def _write(self, action) -> Any:  # type: ignore[no-untyped-def]
@@ -352,6 +354,9 @@ class SqliteStore:
         if new_hot:
             hot = sorted(self._hot(set(pairs[:, 0].tolist())))
             pairs = pairs[~np.isin(pairs[:, 0], np.asarray(hot, dtype=np.int64))]
+        self._votes_asked += 1
+        if self._votes_asked == 2:  # a process making several checks: see `KeyFile.map_in`
+            threading.Thread(target=kf.map_in, name="newsdiff-map-in", daemon=True).start()
         stale = [r[0] for r in self._read("SELECT rowid FROM stale")]
         try:
             found = kf.votes(pairs[:, 0], pairs[:, 1], [skip_row, *stale], min_shared,
