@@ -196,3 +196,26 @@ def test_json_never_overwrites_an_input_article(tmp_path: Path) -> None:
         2, f"Error: {article}: is one of the articles being compared; give another file for "
            "--json\n")
     assert article.read_text(encoding="utf-8") == seed_text("001")
+
+
+def test_a_worker_killed_for_lack_of_memory_is_one_line_and_exit_3(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the system kills a worker (as its out-of-memory killer does, with SIGKILL),
+    `compare` says so on one line with a way out, exits 3 (not 1, which a script reads as
+    "check found a duplicate"), and writes nothing."""
+    import signal
+
+    compare = sys.modules["newsdiff.compare"]  # (the package exports a function of that name)
+
+    def killed(*args: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(compare, "find_duplicates", killed)  # run in a forked worker
+    result = run("compare", str(seeds_dir), "--out", str(tmp_path / "report"),
+                 "--json", str(tmp_path / "out.json"), "-q", "--workers", "2")
+    assert result.exit_code == 3, result.output
+    assert result.output.splitlines() == [
+        "Error: a worker process was killed by signal 9 (SIGKILL) before it finished; the "
+        "system kills the largest process when memory runs out: try --workers 1, or fewer "
+        "articles at a time"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -346,6 +346,43 @@ def _seed_duplicates(texts: list[str]) -> list:
     return find_duplicates(analyze(raws, Settings()), Settings())
 
 
+_KILLED_WORKER = """
+import os, signal, sys, time
+from newsdiff import workers
+
+def chunk(k):
+    if k == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return k * k
+
+assert workers.parallel_map(chunk, [0, 1, 2, 4, 5], 2) == [0, 1, 4, 16, 25]
+try:
+    workers.parallel_map(chunk, list(range(8)), 2)
+except Exception as exc:
+    print(type(exc).__name__, exc)
+import multiprocessing
+print("left", len(multiprocessing.active_children()))
+"""
+
+
+def test_a_killed_worker_is_an_error_not_a_wait_for_ever() -> None:
+    """A worker killed while it holds a chunk (the system's out-of-memory killer sends
+    SIGKILL) ends the stage with a WorkerDied naming the signal, and the other worker is
+    stopped; a `multiprocessing.Pool` would wait for that chunk for ever. (In a process
+    of its own, with a time limit, so that a regression cannot hang the suite.)"""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WORKER], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "WorkerDied a worker process was killed by signal 9 (SIGKILL) before it finished; "
+        "the system kills the largest process when memory runs out: try --workers 1, or "
+        "fewer articles at a time", "left 0"]
+
+
 def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left() -> None:
     """workers.background runs a stage in a forked process: its result is the one found in
     this process, an error it raises is raised here, and a stage whose result is never
@@ -355,6 +392,7 @@ def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left
     import time
 
     from newsdiff import workers
+    from newsdiff.errors import WorkerDied
 
     texts = [seed_text("000"), seed_text("001"), _edit_words(seed_text("000"), 0.05, 1)]
     here = _seed_duplicates(texts)
@@ -367,7 +405,7 @@ def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left
             ValueError, match="twelve"):
         result()
     with workers.background(os._exit, (3,), 2) as result, pytest.raises(
-            RuntimeError, match="a background worker died \\(exit code 3\\)"):
+            WorkerDied, match="a worker process ended with exit code 3 before it finished"):
         result()
     with workers.background(time.sleep, (60,), 2):
         (child,) = multiprocessing.active_children()

@@ -62,6 +62,9 @@ def settings_options(func):  # type: ignore[no-untyped-def]
                      help="Containment at or above which an article is a (truncated) copy."),
         click.option("--match-min-words", type=int,
                      help="Equal words a recurring passage must share."),
+        click.option("--workers", type=int,
+                     help="Processes for the heavy stages (0: one per core, at most 2; 1: "
+                          "none, and the least memory)."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)

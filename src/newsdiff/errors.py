@@ -7,6 +7,7 @@ import re
 EXIT_OK = 0
 EXIT_FAIL = 1  # `check` found what --fail-on names
 EXIT_USAGE = 2  # usage or input error
+EXIT_ABORTED = 3  # a worker process ended before it finished (killed for lack of memory?)
 
 # Characters that would break a one-line message or cannot be written as UTF-8: control
 # characters, line and paragraph separators, and the lone surrogates that stand for the
@@ -30,7 +31,8 @@ def printable(text: str) -> str:
 
 
 class NewsdiffError(Exception):
-    """An error caused by input or usage; the CLI prints it as one line and exits 2."""
+    """An error a user can cause or meet; the CLI prints it as one line and exits with its
+    `exit_code` (2: input or usage)."""
 
     exit_code = EXIT_USAGE
 
@@ -55,3 +57,10 @@ class ConfigError(NewsdiffError):
 
 class IndexStoreError(NewsdiffError):
     """A persistent index that cannot be used (corrupt, foreign, incompatible, unreachable)."""
+
+
+class WorkerDied(NewsdiffError):
+    """A worker process ended before it answered: killed (most often by the system when
+    memory runs out) or exited. Nothing was written; the run can be made again."""
+
+    exit_code = EXIT_ABORTED

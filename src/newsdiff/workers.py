@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
 import signal
 import threading
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pickle import PicklingError
 from typing import Any, TypeVar
+
+from .errors import WorkerDied
 
 T = TypeVar("T")
 
@@ -32,7 +35,12 @@ def parallel_map(func: Callable, chunks: Sequence, workers: int) -> list:  # typ
 
 def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  # type: ignore[type-arg]
     """`parallel_map`, each result yielded in order as soon as it is done, so that the
-    caller can work on it while the workers go on."""
+    caller can work on it while the workers go on.
+
+    Raises:
+        WorkerDied: a worker ended before answering (killed, most often by the system
+            when memory runs out); the others are stopped.
+    """
     if workers < 2 or len(chunks) < 2 or "fork" not in mp.get_all_start_methods():
         yield from (func(c) for c in chunks)
         return
@@ -42,12 +50,73 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
     # (A caller that froze objects itself keeps them frozen.)
     ours = gc.get_freeze_count() == 0
     gc.freeze()
+    pool: dict[Any, Any] = {}  # each worker's end of the pipe -> its process
+    finished = False
     try:
-        with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-            yield from pool.imap(func, chunks, chunksize=1)
+        for _ in range(min(workers, len(chunks))):
+            conn, child = mp.Pipe()
+            proc = mp.get_context("fork").Process(
+                target=_pool_main, args=(func, chunks, child, [*pool, conn]), daemon=True)
+            proc.start()
+            child.close()
+            pool[conn] = proc
+        # (A multiprocessing.Pool replaces a worker that is killed and waits for ever for
+        # the chunk it held.)
+        sent, done = 0, {}
+        for conn in pool:  # a chunk each, then the next to whichever answers first
+            conn.send(sent)
+            sent += 1
+        for k in range(len(chunks)):
+            while k not in done:
+                for ready in mp_connection.wait([*pool, *(p.sentinel for p in pool.values())]):
+                    if ready not in pool:
+                        continue  # a sentinel: its pipe says whether it answered first
+                    try:
+                        at, status, value = ready.recv()
+                    except (EOFError, OSError):
+                        raise _died(pool[ready]) from None
+                    if status == "error":
+                        raise value
+                    done[at] = value
+                    if sent < len(chunks):
+                        ready.send(sent)
+                        sent += 1
+            yield done.pop(k)
+        finished = True
     finally:
+        for conn, proc in pool.items():
+            conn.close()  # an idle worker ends when its pipe closes
+            if not finished:  # (an error, or the caller stopped early) the rest is not wanted
+                proc.terminate()
+            proc.join()
         if ours:
             gc.unfreeze()
+
+
+def _pool_main(func: Callable[..., object], chunks: Sequence[Any], conn: Any,
+               parent_ends: list[Any]) -> None:
+    for end in parent_ends:  # so that the parent closing its ends is seen here as the end
+        end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; then its end closes
+    while True:
+        try:
+            k = conn.recv()
+            _answer(conn, func, (chunks[k],), (k,))
+        except (EOFError, OSError):  # the caller is done, or gone
+            return
+
+
+def _died(proc: Any) -> WorkerDied:
+    """The error for a worker process that ended without answering."""
+    proc.join(timeout=5)
+    code = proc.exitcode
+    if code is not None and code < 0:
+        how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+    else:
+        how = f"ended with exit code {code}"
+    hint = ("; the system kills the largest process when memory runs out: try --workers 1, "
+            "or fewer articles at a time" if code == -signal.SIGKILL else "")
+    return WorkerDied(f"a worker process {how} before it finished{hint}")
 
 
 @contextmanager
@@ -103,7 +172,7 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
             status, value = "died", None
         proc.join()
         if status == "died":
-            raise RuntimeError(f"a background worker died (exit code {proc.exitcode})")
+            raise _died(proc)
         if status == "error":
             raise value
         return value
@@ -123,19 +192,20 @@ def _background_main(func: Callable[..., object], args: tuple[Any, ...], send: A
     send.close()
 
 
-def _answer(conn: Any, func: Callable[..., object], args: tuple[Any, ...]) -> None:
-    """Send ("ok", ``func(*args)``) on `conn`, or ("error", what it raised) for the caller
-    to raise (raises OSError or EOFError when the caller is gone)."""
+def _answer(conn: Any, func: Callable[..., object], args: tuple[Any, ...],
+            tag: tuple[Any, ...] = ()) -> None:
+    """Send (*tag, "ok", ``func(*args)``) on `conn`, or (*tag, "error", what it raised) for
+    the caller to raise (raises OSError or EOFError when the caller is gone)."""
     try:
         outcome: tuple[str, object] = ("ok", func(*args))
     except BaseException as exc:
         outcome = ("error", exc)
     try:
-        conn.send(outcome)
+        conn.send((*tag, *outcome))
     except (EOFError, OSError):
         raise
     except Exception as exc:  # an unpicklable result or error
-        conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        conn.send((*tag, "error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 class Helper:
