@@ -62,15 +62,18 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
             pool[conn] = proc
         # (A multiprocessing.Pool replaces a worker that is killed and waits for ever for
         # the chunk it held.)
+        ended = {proc.sentinel: conn for conn, proc in pool.items()}  # ready when it ends
         sent, done = 0, {}
         for conn in pool:  # a chunk each, then the next to whichever answers first
             conn.send(sent)
             sent += 1
         for k in range(len(chunks)):
             while k not in done:
-                for ready in mp_connection.wait([*pool, *(p.sentinel for p in pool.values())]):
-                    if ready not in pool:
-                        continue  # a sentinel: its pipe says whether it answered first
+                for ready in mp_connection.wait([*pool, *ended]):
+                    if ready in ended:
+                        if ended[ready].poll():
+                            continue  # it answered first: that is read (its pipe is ready)
+                        raise _died(pool[ended[ready]])
                     try:
                         at, status, value = ready.recv()
                     except (EOFError, OSError):
