@@ -363,14 +363,24 @@ except Exception as exc:
     print(type(exc).__name__, exc)
 import multiprocessing
 print("left", len(multiprocessing.active_children()))
+try:
+    workers.parallel_map(int, ["1", "x", "3", "4"], 2)
+except ValueError as exc:
+    print("raised", exc, "left", len(multiprocessing.active_children()))
+results = workers.parallel_imap(chunk, list(range(8)), 2)
+print("first", next(results))
+results.close()  # the caller wants no more
+print("left", len(multiprocessing.active_children()))
 """
 
 
 def test_a_killed_worker_is_an_error_not_a_wait_for_ever() -> None:
     """A worker killed while it holds a chunk (the system's out-of-memory killer sends
     SIGKILL) ends the stage with a WorkerDied naming the signal, and the other worker is
-    stopped; a `multiprocessing.Pool` would wait for that chunk for ever. (In a process
-    of its own, with a time limit, so that a regression cannot hang the suite.)"""
+    stopped; a `multiprocessing.Pool` would wait for that chunk for ever. So are the
+    workers when a chunk raises (the error is raised here) and when the caller stops
+    reading. (In a process of its own, with a time limit, so that a regression cannot
+    hang the suite.)"""
     import subprocess
     import sys
 
@@ -380,7 +390,8 @@ def test_a_killed_worker_is_an_error_not_a_wait_for_ever() -> None:
     assert proc.stdout.splitlines() == [
         "WorkerDied a worker process was killed by signal 9 (SIGKILL) before it finished; "
         "the system kills the largest process when memory runs out: try --workers 1, or "
-        "fewer articles at a time", "left 0"]
+        "fewer articles at a time", "left 0",
+        "raised invalid literal for int() with base 10: 'x' left 0", "first 0", "left 0"]
 
 
 def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left() -> None:
