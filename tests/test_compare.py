@@ -394,6 +394,12 @@ def test_a_killed_worker_is_an_error_not_a_wait_for_ever() -> None:
         "raised invalid literal for int() with base 10: 'x' left 0", "first 0", "left 0"]
 
 
+def _bad_input() -> None:
+    from newsdiff.errors import InputError
+
+    raise InputError("a.txt", "empty article")
+
+
 def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left() -> None:
     """workers.background runs a stage in a forked process: its result is the one found in
     this process, an error it raises is raised here, and a stage whose result is never
@@ -403,7 +409,7 @@ def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left
     import time
 
     from newsdiff import workers
-    from newsdiff.errors import WorkerDied
+    from newsdiff.errors import InputError, WorkerDied
 
     texts = [seed_text("000"), seed_text("001"), _edit_words(seed_text("000"), 0.05, 1)]
     here = _seed_duplicates(texts)
@@ -413,8 +419,15 @@ def test_background_stage_gives_its_result_or_its_error_and_is_stopped_when_left
             assert result() == here
             assert result() == here  # asked again: kept
     with workers.background(int, ("twelve",), 2) as result, pytest.raises(
-            ValueError, match="twelve"):
+            ValueError, match="twelve") as raised:
         result()
+    # where it was raised in the worker comes with it (what a multiprocessing.Pool gave)
+    assert isinstance(raised.value.__cause__, workers.WorkerTraceback)
+    assert "in _answer" in str(raised.value.__cause__)
+    with workers.background(_bad_input, (), 2) as result, pytest.raises(
+            InputError, match="^a.txt: empty article") as raised:
+        result()
+    assert (raised.value.path, raised.value.problem) == ("a.txt", "empty article")
     with workers.background(os._exit, (3,), 2) as result, pytest.raises(
             WorkerDied, match="a worker process ended with exit code 3 before it finished"):
         result()

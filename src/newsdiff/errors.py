@@ -50,6 +50,10 @@ class InputError(NewsdiffError):
         self.path = path
         self.problem = problem
 
+    def __reduce__(self) -> tuple:  # type: ignore[type-arg]
+        # as a worker process sends it back (an exception is rebuilt from its args)
+        return type(self), (self.path, self.problem), self.__dict__
+
 
 class ConfigError(NewsdiffError):
     """A setting with an absurd or ill-typed value."""

@@ -12,6 +12,7 @@ import multiprocessing.connection as mp_connection
 import os
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pickle import PicklingError
@@ -79,7 +80,7 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
                     except (EOFError, OSError):
                         raise _died(pool[ready]) from None
                     if status == "error":
-                        raise value
+                        raise _raised(value)
                     done[at] = value
                     if sent < len(chunks):
                         ready.send(sent)
@@ -177,7 +178,7 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
         if status == "died":
             raise _died(proc)
         if status == "error":
-            raise value
+            raise _raised(value)
         return value
 
     try:
@@ -202,6 +203,8 @@ def _answer(conn: Any, func: Callable[..., object], args: tuple[Any, ...],
     try:
         outcome: tuple[str, object] = ("ok", func(*args))
     except BaseException as exc:
+        # where it was raised, which pickling an exception leaves out (its attributes go)
+        exc.worker_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
         outcome = ("error", exc)
     try:
         conn.send((*tag, *outcome))
@@ -209,6 +212,22 @@ def _answer(conn: Any, func: Callable[..., object], args: tuple[Any, ...],
         raise
     except Exception as exc:  # an unpicklable result or error
         conn.send((*tag, "error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class WorkerTraceback(Exception):
+    """Where an error a worker process sent back was raised: its traceback there, as
+    text (the cause of the error raised here, as a multiprocessing.Pool gives it)."""
+
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0])
+
+
+def _raised(exc: BaseException) -> BaseException:
+    """An error a worker sent back, to raise here, with its traceback there as its cause."""
+    text = getattr(exc, "worker_traceback", None)
+    if text:
+        exc.__cause__ = WorkerTraceback(text)
+    return exc
 
 
 class Helper:
@@ -264,7 +283,7 @@ class Helper:
                 return got[0]
             self._read += 1
             if status == "error":
-                raise value
+                raise _raised(value)
             got.append(value)
             return value
 
