@@ -6,11 +6,13 @@ documents, the settings) without pickling it; only their results travel back.
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +36,31 @@ def parallel_map(func: Callable, chunks: Sequence, workers: int) -> list:  # typ
     return list(parallel_imap(func, chunks, workers))
 
 
+def release_free_memory() -> None:
+    """Give the memory the C allocator holds free back to the system (glibc's
+    `malloc_trim`; nothing elsewhere), before forking: a worker starts with its parent's
+    resident pages. numpy's temporary arrays leave freed memory inside the heap, where
+    glibc keeps it: at 10,000 benchmark articles, 190 MB after the candidate search, which
+    the parent and each worker forked for the alignments then counted as their own. It
+    takes under 10 ms."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # the process's own C library
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    return trim
+
+
 def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  # type: ignore[type-arg]
     """`parallel_map`, each result yielded in order as soon as it is done, so that the
     caller can work on it while the workers go on.
@@ -51,6 +78,7 @@ def parallel_imap(func: Callable, chunks: Sequence, workers: int) -> Iterator:  
     # (A caller that froze objects itself keeps them frozen.)
     ours = gc.get_freeze_count() == 0
     gc.freeze()
+    release_free_memory()
     pool: dict[Any, Any] = {}  # each worker's end of the pipe -> its process
     finished = False
     try:
@@ -163,6 +191,7 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
     if workers < 2 or "fork" not in mp.get_all_start_methods():
         yield once(lambda: func(*args))
         return
+    release_free_memory()
     receive, send = mp.Pipe(duplex=False)
     proc = mp.get_context("fork").Process(target=_background_main, args=(func, args, send),
                                           daemon=True)
