@@ -16,7 +16,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pickle import PicklingError
 from typing import Any, TypeVar
 
@@ -169,16 +169,25 @@ def cycles_paused() -> Iterator[None]:
         gc.enable()
 
 
-@contextmanager
 def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
-               ) -> Iterator[Callable[[], T]]:
+               ) -> AbstractContextManager[Callable[[], T]]:
     """Run ``func(*args)`` in a forked process while the caller goes on; yields a function
     that waits for its result (and raises what it raised). The arguments are not pickled
-    (the child has them from the fork), only the result is. With fewer than two `workers`
-    the call is made when its result is first asked for. A stage whose work does not
-    depend on the next ones fills the core that the serial parts of those leave idle.
-    The process is stopped if the block is left before its result is taken. It is a
-    daemon, which may not start processes of its own: `func` must not use a pool."""
+    (the child has them from the fork), only the result is, and the parent keeps no
+    reference to them once the child has started. With fewer than two `workers` the call
+    is made when its result is first asked for. A stage whose work does not depend on
+    the next ones fills the core that the serial parts of those leave idle. The process
+    is stopped if the block is left before its result is taken. It is a daemon, which may
+    not start processes of its own: `func` must not use a pool."""
+    # (a generator's context manager keeps its arguments for as long as the block runs:
+    # it is given them in a list that it empties)
+    return _background(func, [args], workers)
+
+
+@contextmanager
+def _background(func: Callable[..., T], given: list[tuple[Any, ...]], workers: int
+                ) -> Iterator[Callable[[], T]]:
+    args = given.pop()
     got: list[T] = []
 
     def once(fetch: Callable[[], T]) -> Callable[[], T]:
@@ -189,7 +198,7 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
         return result
 
     if workers < 2 or "fork" not in mp.get_all_start_methods():
-        yield once(lambda: func(*args))
+        yield once(functools.partial(func, *args))
         return
     release_free_memory()
     receive, send = mp.Pipe(duplex=False)
@@ -197,6 +206,7 @@ def background(func: Callable[..., T], args: tuple[Any, ...], workers: int
                                           daemon=True)
     proc.start()
     send.close()
+    del args  # the child has them: what they hold is the caller's to let go of
 
     def fetch() -> T:
         try:
