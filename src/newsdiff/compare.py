@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from itertools import chain
@@ -339,7 +339,7 @@ def window_sketcher(num_perm: int, seed: int, threshold: float,
 
 def window_keys(columns: Columns, settings: Settings,
                 bands: dict[str, tuple[int, int]] | None = None
-                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+                ) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, np.ndarray]]]:
     """LSH bucket keys of every sentence window of the documents of `columns` (`bands`:
     the LSH (bands, rows) of each family when already known, as an index records them).
 
@@ -351,7 +351,8 @@ def window_keys(columns: Columns, settings: Settings,
     Returns:
         (sentences, families): the (document, sentence) rows of the sentences that have
         windows, and per family a (windows × bands) array of keys with each window's index
-        in `sentences`.
+        in `sentences`, each family made when the one before has been read (at 10,000
+        articles both at once held 100 MB more at the candidate search's peak).
     """
     n_sentences = len(columns.sizes)
     sentence_of = columns.sentence_of_words
@@ -367,8 +368,17 @@ def window_keys(columns: Columns, settings: Settings,
     common &= (np.bincount(sentence_of[common], minlength=n_sentences) >= 3)[sentence_of]
     hashes = word_hashes(columns.vocab)
     perm = window_num_perm(settings)
-    families = []
-    for (family, tag), chosen in zip(FAMILIES, (content, common), strict=True):
+    return sentences, _window_families(columns, settings, bands, (content, common), kept,
+                                       hashes, perm)
+
+
+def _window_families(columns: Columns, settings: Settings,
+                     bands: dict[str, tuple[int, int]] | None,
+                     masks: tuple[np.ndarray, np.ndarray], kept: np.ndarray,
+                     hashes: np.ndarray, perm: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    n_sentences = len(columns.sizes)
+    sentence_of = columns.sentence_of_words
+    for (family, tag), chosen in zip(FAMILIES, masks, strict=True):
         flat = hashes[columns.ids[chosen]]
         sizes_arr = np.bincount(sentence_of[chosen], minlength=n_sentences)[kept]
         if family == "words":
@@ -382,8 +392,11 @@ def window_keys(columns: Columns, settings: Settings,
         sketcher = window_sketcher(perm, settings.seed, threshold,
                                    tuple(known) if known else None)
         sig, owners = sketcher.window_signatures(flat, sizes_arr, step)
-        families.append((sketcher.band_keys(sig, tag), owners))
-    return sentences, families
+        del flat
+        keys = sketcher.band_keys(sig, tag)
+        del sig
+        yield keys, owners
+        del keys, owners
 
 
 def sentence_candidates(columns: Columns, settings: Settings) -> np.ndarray:
@@ -391,9 +404,12 @@ def sentence_candidates(columns: Columns, settings: Settings) -> np.ndarray:
     sentence pairs whose windows share an LSH bucket; never all pairs of sentences."""
     where, families = window_keys(columns, settings)
     doc_of = where[:, 0]
-    found = [bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)
-             for keys, owners in families]
+    found = []
+    for family in families:  # (the name let go of each before the next is made)
+        found.append(bucket_pairs(family[0], family[1], doc_of[family[1]], MAX_BUCKET))
+        del family
     pairs = np.concatenate(found)
+    del found
     width = np.int64(len(where))
     codes = sorted_distinct(pairs[:, 0] * width + pairs[:, 1])
     # sentences are numbered in (document, sentence) order, so i < j keeps doc i < doc j

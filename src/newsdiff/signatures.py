@@ -346,6 +346,7 @@ class WindowSketcher:
 
 
 KEY_ROWS = 1 << 17  # signatures `WindowSketcher.band_keys` turns into keys at a time
+STAR_MEMBERS = 1 << 18  # bucket members `_star_pairs` pairs with their centres at a time
 
 
 def bucket_pairs(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
@@ -392,34 +393,35 @@ def bucket_pairs(keys: np.ndarray, owners: np.ndarray, groups: np.ndarray,
     rank, o, g = rank[first], o[first], g[first]
     starts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
     sizes = np.diff(np.r_[starts, len(rank)])
-    found = [_small_bucket_pairs(starts[sizes == m], m, o, g) for m in range(2, max_bucket + 1)]
+    # each pair (i, j) as the one number i * width + j while they are gathered
+    found = [_small_bucket_pairs(starts[sizes == m], m, o, g, width)
+             for m in range(2, max_bucket + 1)]
     big = sizes > max_bucket
     if big.any():
-        found.append(_star_pairs(starts[big], sizes[big], o, g, max_bucket))
-    pairs = np.concatenate(found)
+        found.append(_star_pairs(starts[big], sizes[big], o, g, max_bucket, width))
+    codes = np.concatenate(found)
     del found
-    codes = sorted_distinct(pairs[:, 0] * width + pairs[:, 1])
-    del pairs
+    codes = sorted_distinct(codes)
     return np.stack((codes // width, codes % width), axis=1)
 
 
-def _small_bucket_pairs(starts: np.ndarray, size: int, o: np.ndarray, g: np.ndarray
-                        ) -> np.ndarray:
+def _small_bucket_pairs(starts: np.ndarray, size: int, o: np.ndarray, g: np.ndarray,
+                        width: np.int64) -> np.ndarray:
     """Every pair of owners of other groups in the buckets of `size` owners at `starts`
-    (entries sorted by owner within a bucket)."""
+    (entries sorted by owner within a bucket), as `i * width + j` (i < j)."""
     x, y = np.triu_indices(size, 1)
     a = (starts[:, None] + x[None, :]).ravel()
     b = (starts[:, None] + y[None, :]).ravel()
     other = g[a] != g[b]
-    return np.stack((o[a][other], o[b][other]), axis=1)
+    return o[a][other] * width + o[b][other]
 
 
 def _star_pairs(starts: np.ndarray, sizes: np.ndarray, o: np.ndarray, g: np.ndarray,
-                max_bucket: int) -> np.ndarray:
-    """Pairs of the large buckets at `starts`: a passage that many sentences share links
-    each sentence to the first sentence of every other document when few documents share
-    it (either input order gives the same links), else to the first sentence of all (the
-    threads join them all the same)."""
+                max_bucket: int, width: np.int64) -> np.ndarray:
+    """Pairs of the large buckets at `starts`, as `i * width + j` (i < j): a passage that
+    many sentences share links each sentence to the first sentence of every other document
+    when few documents share it (either input order gives the same links), else to the
+    first sentence of all (the threads join them all the same)."""
     bucket = np.repeat(np.arange(len(starts)), sizes)
     index = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
     bo, bg = o[index], g[index]
@@ -440,11 +442,16 @@ def _star_pairs(starts: np.ndarray, sizes: np.ndarray, o: np.ndarray, g: np.ndar
     cb, cg, co = cb[by_bucket], cg[by_bucket], co[by_bucket]
     n_centres = np.bincount(cb, minlength=len(starts))
     centre_first = np.cumsum(n_centres) - n_centres
-    # every member of a bucket against every centre of that bucket
+    # every member of a bucket against every centre of that bucket, so many members at a
+    # time (all at once, the index arrays took 200 MB at 10,000 articles)
     reps = n_centres[bucket]
-    member = np.repeat(np.arange(len(bucket)), reps)
-    centre = centre_first[bucket[member]] + np.arange(len(member)) - np.repeat(
-        np.cumsum(reps) - reps, reps)
-    other = bg[member] != cg[centre]
-    p, q = bo[member][other], co[centre][other]
-    return np.stack((np.minimum(p, q), np.maximum(p, q)), axis=1)
+    out = []
+    for lo in range(0, len(bucket), STAR_MEMBERS):
+        r = reps[lo:lo + STAR_MEMBERS]
+        member = np.repeat(np.arange(lo, lo + len(r)), r)
+        centre = centre_first[bucket[member]] + np.arange(len(member)) - np.repeat(
+            np.cumsum(r) - r, r)
+        other = bg[member] != cg[centre]
+        p, q = bo[member][other], co[centre][other]
+        out.append(np.minimum(p, q) * width + np.maximum(p, q))
+    return np.concatenate(out)
