@@ -356,3 +356,27 @@ def test_a_rank_said_of_another_thing_is_no_negation():
     (d,) = two_statements(("Abe was the first leader to visit Lima.", None),
                           ("Abe was not the first leader to visit Lima.", None))
     assert d.kind == "negation"
+
+
+def test_facts_sent_between_processes_come_back_as_they_were():
+    """The divergence stage's workers send each sentence's facts as bytes; the facts read
+    back are equal to the found ones, field for field and type for type."""
+    from dataclasses import fields
+
+    from newsdiff.divergence import _facts_bytes, _facts_of
+    from newsdiff.facts import extract_facts
+    from newsdiff.segment import sentences
+
+    kinds = set()
+    for name in ("000", "001", "002", "003", "004"):
+        text = seed_text(name)
+        for span in sentences(text, name, [(0, len(text))]):
+            found = extract_facts(text, span.start, span.end, "2019-11-20")
+            back = _facts_of(_facts_bytes(found))
+            assert back == found
+            for a, b in zip(found, back, strict=True):
+                assert [type(getattr(a, f.name)) for f in fields(a)] == [
+                    type(getattr(b, f.name)) for f in fields(b)]
+            kinds.update(f.kind for f in found)
+    assert {"number", "date", "entity", "negation"} <= kinds
+    assert _facts_of(found) is found  # facts given as objects are read as they are

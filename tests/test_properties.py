@@ -5,15 +5,17 @@ round-trips through the model."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from newsdiff import model
+from newsdiff import model, signatures
 from newsdiff.compare import MAX_BUCKET, analyze, columns_of, compare_texts, window_keys
 from newsdiff.config import Settings
 from newsdiff.corpus import text_article
@@ -394,12 +396,31 @@ def test_bucket_pairs_follow_the_bucket_by_bucket_rule(
     found = bucket_pairs(keys, owners, groups, max_bucket)
     expected = _bucket_pairs_one_by_one(keys, owners, groups, max_bucket)
     assert found.tolist() == sorted(map(list, expected))
+    with _setting(signatures, "STAR_MEMBERS", 3):  # the large buckets' pairs in slices
+        assert bucket_pairs(keys, owners, groups, max_bucket).tolist() == found.tolist()
+
+
+@contextlib.contextmanager
+def _setting(module: object, name: str, value: object) -> Iterator[None]:
+    """A module constant set for the block (monkeypatch is per test, not per example)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
 
 
 def test_bucket_pairs_on_the_seed_windows_link_the_recycled_sentences() -> None:
     items = analyze([text_article(p, seed_text(p), None) for p in ("000", "001", "002")],
                     SETTINGS)
     sentences, families = window_keys(columns_of(items), SETTINGS)
+    families = list(families)
+    with _setting(signatures, "KEY_ROWS", 5):  # bucket keys made five windows at a time
+        _, sliced = window_keys(columns_of(items), SETTINGS)
+        for (keys, owners), (keys5, owners5) in zip(families, sliced, strict=True):
+            assert keys.shape[0] > 5
+            assert np.array_equal(keys, keys5) and np.array_equal(owners, owners5)
     doc_of = np.array([d for d, _ in sentences], dtype=np.int64)
     for keys, owners in families:
         found = bucket_pairs(keys, owners, doc_of[owners], MAX_BUCKET)
