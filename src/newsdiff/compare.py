@@ -529,10 +529,11 @@ def compare_documents(items: Sequence[Analyzed], settings: Settings,
 def _compare_owned(items: list[Analyzed], settings: Settings, progress: Progress | None,
                    warnings: Sequence[str]) -> Comparison:
     """`compare_documents` of a list that no one else reads: it is emptied once the
-    sentences have been aligned. Their words are then let go: a tenth of a million word
-    objects per thousand articles (630 MB at 10,000 articles, in the parent and in every
-    worker forked after). The divergences find again the words of the sentences they
-    compare, in their workers (at 10,000 articles, 6 s more of the stage's 13)."""
+    sentences have been aligned, and their words are let go, some 800 word objects per
+    article (630 MB at 10,000 articles, in the parent and in every worker forked after;
+    with one worker, the near-duplicates, found at the end, hold them until then). The
+    divergences find again the words of the sentences they compare, in their workers (at
+    10,000 articles, 6 s more of the stage's 13)."""
     items.sort(key=lambda a: doc_order_key(a.doc))
     order = {a.doc.id: k for k, a in enumerate(items)}
     docs = {a.doc.id: a.doc for a in items}
