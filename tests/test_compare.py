@@ -521,3 +521,21 @@ def test_free_heap_memory_is_handed_back_before_forking() -> None:
     after = rss_mb()
     assert before - after > 100, (before, after)
     del pin
+
+
+def test_matches_and_threads_survive_pickling_between_processes() -> None:
+    """Spans, edit operations, matches and thread members have no dict of their own
+    (slots) and pickle as their field values: what the aligners send back is what they
+    found."""
+    import copy
+    import pickle
+
+    result = compare([SEEDS], workers=1)
+    assert result.matches and result.threads
+    for objects in (result.matches, result.threads):
+        assert pickle.loads(pickle.dumps(objects, protocol=pickle.HIGHEST_PROTOCOL)) == objects
+        assert copy.deepcopy(objects) == objects
+    first = result.matches[0]
+    assert not hasattr(first, "__dict__") and not hasattr(first.a, "__dict__")
+    assert not hasattr(first.ops[0], "__dict__")
+    assert not hasattr(result.threads[0].members[0], "__dict__")
