@@ -182,17 +182,21 @@ def find_divergences(matches: Sequence[Match], threads: Sequence[Thread],
         keys = sorted(key for key in needed if key not in known)
         _STATE = _Work(docs, keys, todo, {}, {}, tokens, {})
         facts: dict[tuple[str, int], Sequence[Fact] | bytes] = {}
-        names: set[str] = set()  # of the entities: all that `fold_aliases` reads
+        names: set[str] = set()  # of the entities found here: all `fold_aliases` reads
         chunks = par.chunked(len(keys), CHUNK)
         for span, (part, found_names) in zip(chunks, par.parallel_imap(
                 _facts_chunk, chunks, workers), strict=True):
             facts.update(zip([keys[k] for k in span], part, strict=True))
             names.update(found_names)
+        named: dict[str, Fact] = {}  # an entity fact per name
         for key in needed:
             if key in known:
                 facts[key] = known[key]
-                names.update(_names(facts[key]))
-        aliases = fold_aliases(Fact("entity", 0, 0, n, n, name=n) for n in sorted(names))
+                named.update((f.name, f) for f in facts[key] if f.kind == "entity" and f.name)
+        # the names found in the workers came back without their facts: one made for each
+        # (none in a check, whose facts are all known)
+        named.update((n, Fact("entity", 0, 0, n, n, name=n)) for n in names - named.keys())
+        aliases = fold_aliases(named.values())
         _STATE = _Work(docs, keys, todo, facts, aliases, tokens, {})
         results = par.parallel_map(_compare_chunk, par.chunked(len(todo), CHUNK), workers)
     finally:
