@@ -27,6 +27,7 @@ import gc
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -151,34 +152,39 @@ def redis_server(folder: Path) -> Iterator[int]:
 
 
 def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False,
-                backend: str = "sqlite") -> dict[str, float]:
+                backend: str = "sqlite", seed: int = 3) -> dict[str, float]:
     """Index build rate and check latency against an n-article index (`reuse_index`: query
     the SQLite index a previous run built, without timing a build; `backend`: "sqlite" or
-    "redis", a server of our own started for the run)."""
+    "redis", a server of our own started for the run; `seed`: of the articles checked)."""
     if backend == "redis":
         with redis_server(root / "redis") as port:
             return _bench_check(n, root, samples, False,
-                                f"redis://127.0.0.1:{port}/0?prefix=bench{n}")
-    return _bench_check(n, root, samples, reuse_index, None)
+                                f"redis://127.0.0.1:{port}/0?prefix=bench{n}", seed)
+    return _bench_check(n, root, samples, reuse_index, None, seed)
 
 
-def bench_check_apart(n: int, root: Path, samples: int, reuse_index: bool, backend: str
-                      ) -> dict[str, float]:
+def bench_check_apart(n: int, root: Path, samples: int, reuse_index: bool, backend: str,
+                      seed: int = 3) -> dict[str, float]:
     """`bench_check` in an interpreter of its own: the runner's process holds what scoring
     the comparisons left behind (at 10,000 articles, a 300 MB JSON parsed and dropped),
     and checks made in it took 3-6 ms longer (alternated: 26.0 and 28.0 against 23.3 and
     21.5 ms p50 at 10,000)."""
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import run; "
             "print(json.dumps(run.bench_check(int(sys.argv[2]), run.Path(sys.argv[3]), "
-            "int(sys.argv[4]), sys.argv[5] == '1', sys.argv[6])))")
+            "int(sys.argv[4]), sys.argv[5] == '1', sys.argv[6], int(sys.argv[7]))))")
     done = subprocess.run([PYTHON, "-c", code, str(HERE), str(n), str(root), str(samples),
-                           "1" if reuse_index else "0", backend],
+                           "1" if reuse_index else "0", backend, str(seed)],
                           check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url: str | None
-                 ) -> dict[str, float]:
+# the checking thread's own reads (the thread that maps the key file in, see
+# `KeyFile.map_in`, reads beside it)
+RUSAGE = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+
+
+def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url: str | None,
+                 seed: int = 3) -> dict[str, float]:
     from newsdiff.config import Settings
     from newsdiff.index import check_article, ensure_compatible
     from newsdiff.precheck import read_new_article
@@ -194,9 +200,11 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         build_wall, build_rss, _ = timed([PYTHON, "-m", "newsdiff", "index", "build",
                                           str(folder), "--index", url, "-q"])
-    new_dir = root / f"new-{n}"
+    # Other articles, other records: a run with a seed of its own finds none of what it
+    # reads in the page cache because an earlier run read it.
+    new_dir = root / (f"new-{n}" if seed == 3 else f"new-{n}-s{seed}")
     new_dir.mkdir(exist_ok=True)
-    rng = random.Random(3)
+    rng = random.Random(seed)
     names = sorted(p.name for p in folder.glob("*.txt"))
     chain = make_corpus.Chain(make_corpus.training_sentences())
     paths = []
@@ -216,18 +224,21 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
     raws = [read_new_article(str(p), settings) for p in paths]
     bands = ensure_compatible(store, settings)  # once per process, as `newsdiff check` does
     check_article(raws[0], store, settings, bands)  # warm the caches once
-    times = []
+    times, read_kb = [], []
     for raw in raws:
+        blocks = resource.getrusage(RUSAGE).ru_inblock
         start = time.perf_counter()
         check_article(raw, store, settings, bands)
         times.append((time.perf_counter() - start) * 1000)
+        read_kb.append((resource.getrusage(RUSAGE).ru_inblock - blocks) / 2)
     store.close()
     timed([PYTHON, "-m", "newsdiff", "--version"])  # the bytecode, compiled once
     cli_wall, _, _ = timed([PYTHON, "-m", "newsdiff", "check", str(paths[1]), "--index", url])
     times.sort()
     return {"n": n, "backend": "redis" if redis_url else "sqlite", "build_wall": build_wall,
             "build_rate": n / build_wall, "build_rss": build_rss, "p50": statistics.median(times),
-            "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall}
+            "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall,
+            "read_kb": statistics.mean(read_kb)}
 
 
 def main() -> None:
@@ -241,6 +252,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=HERE / "out")
     parser.add_argument("--reuse-index", action="store_true",
                         help="measure check against indexes a previous run built")
+    parser.add_argument("--check-seed", type=int, default=3,
+                        help="seed of the articles checked (another seed: other articles, "
+                             "whose index pages no earlier run has read)")
     parser.add_argument("--redis", action="store_true",
                         help="measure check against a Redis index too (at --check-size)")
     args = parser.parse_args()
@@ -261,14 +275,17 @@ def main() -> None:
               f"{growth:+.0%}")
     check_sizes = [args.check_size] + ([100_000] if args.large else [])
     print(f"\n{'index N':>8} {'backend':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} "
-          f"{'check p50 ms':>13} {'p95 ms':>7} {'CLI s':>6}")
+          f"{'check p50 ms':>13} {'p95 ms':>7} {'CLI s':>6} {'disk KB':>8}")
     runs = [(n, "sqlite") for n in check_sizes] + ([(args.check_size, "redis")]
                                                     if args.redis else [])
     for n, backend in runs:
-        c = bench_check_apart(n, args.root, args.samples, args.reuse_index, backend)
+        c = bench_check_apart(n, args.root, args.samples, args.reuse_index, backend,
+                              args.check_seed)
         print(f"{c['n']:>8} {c['backend']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
-              f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f}",
-              flush=True)
+              f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f} "
+              f"{c['read_kb']:>8.0f}", flush=True)
+    print("(disk KB: what a check read from the disk, on average, not from the page cache: "
+          "the index's pages it needed that the system had not kept)")
     print(f"\nthis machine now: {reference_loop():.3f} s for a fixed pure-Python loop (the "
           "figures above move with it)")
 
