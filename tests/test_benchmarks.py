@@ -33,7 +33,8 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     redis = ["--redis"] if shutil.which("redis-server") else []  # CI installs it
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "200",
                            "--check-size", "200", "--samples", "5", "--root", str(tmp_path),
-                           *redis], capture_output=True, text=True, timeout=600, check=False)
+                           "--check-seed", "5", *redis],
+                          capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     print(proc.stdout)
     lines = proc.stdout.splitlines()
@@ -44,7 +45,11 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     assert 0 <= dup_precision <= 1 and 0 <= dup_recall <= 1 and 0 <= reuse_recall <= 1
     check_rows = [line.split() for line in lines[2:] if line.strip().startswith("200 ")]
     assert [r[1] for r in check_rows] == ["sqlite"] + (["redis"] if redis else [])
-    assert all(len(r) == 8 and float(r[5]) > 0 for r in check_rows)
+    # p50 latency, and what a check read from the disk (KB, on average)
+    assert all(len(r) == 9 and float(r[5]) > 0 and float(r[8]) >= 0 for r in check_rows)
+    # the articles of another seed, apart from the usual ones
+    assert len(list((tmp_path / "new-200-s5").glob("*.txt"))) == 5
+    assert not (tmp_path / "new-200").exists()
     (speed,) = [line for line in lines if line.startswith("this machine now: ")]
     assert float(speed.split()[3]) > 0
 
