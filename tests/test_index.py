@@ -249,6 +249,55 @@ def test_both_backends_give_identical_check_results(tmp_path: Path, redis_url: s
     assert outputs[0] == outputs[1]
 
 
+def test_redis_buckets_hold_integers_an_older_layout_is_refused_and_a_rebuild_clears_it(
+        tmp_path: Path, redis_url: str) -> None:
+    from newsdiff import store_redis
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    assert run("index", "build", str(corpus), "--index", redis_url).exit_code == 0
+    store = open_store(redis_url)
+    r, prefix = store.r, store.prefix.encode()
+    buckets = list(r.scan_iter(match=prefix + b"b:*", count=10_000))
+    assert buckets and all(len(k) == len(prefix) + 2 + 8 for k in buckets)
+    # sets of integers: kept by Redis as arrays (only sets of over 512 would not be)
+    assert {r.object("encoding", k) for k in buckets} == {b"intset"}
+    docs = store.documents()
+    names = {int(n): d.decode() for n, d in r.hgetall(prefix + b"num").items()}
+    assert sorted(names.values()) == sorted(docs)
+    seen = set()
+    for k in buckets:
+        for member in r.smembers(k):
+            number, sent = store_redis._entry(int(member))
+            seen.add(names[number])
+            assert -1 <= sent < len(record_document(store.get([names[number]])[0]).sentences)
+    assert seen == set(docs)
+    # One document as the older layout wrote it ("ID<US>SENT" members in sets named by the
+    # key in digits, no number), and no layout mark: refused until rebuilt.
+    old = sorted(docs)[0]
+    pairs, _, number = store._stored(old)
+    for key, sent in pairs:
+        r.srem(store._b(key), store_redis._member(number, sent))
+        r.sadd(store._k("b", key), f"{old}{store_redis.SEP}{sent}")
+    r.hdel(store._k("doc", old), "num")
+    r.hdel(store._k("num"), number)
+    r.delete(store._k("layout"))
+    copy = tmp_path / "copy.txt"
+    copy.write_text(seed_text("002"), encoding="utf-8")
+    refused = run("check", str(copy), "--index", redis_url)
+    assert refused.exit_code == 2 and "older layout" in refused.output
+    assert "older layout" in run("index", "build", str(corpus), "--index", redis_url).output
+    assert run("index", "build", str(corpus), "--index", redis_url, "--rebuild").exit_code == 0
+    assert not any(r.exists(store._k("b", key)) for key, _ in pairs)
+    assert run("index", "verify", "--index", redis_url).exit_code == 0
+    assert run("check", str(copy), "--index", redis_url).exit_code == 1
+    # removing every document leaves no bucket behind
+    for doc_id in store.documents():
+        store.remove(doc_id)
+    assert not list(r.scan_iter(match=prefix + b"b:*", count=10_000))
+    assert not r.hlen(store._k("num"))
+
+
 def test_check_reads_standard_input(backend) -> None:
     corpus, index = backend
     run("index", "build", str(corpus), *index)
