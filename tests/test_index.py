@@ -249,6 +249,68 @@ def test_both_backends_give_identical_check_results(tmp_path: Path, redis_url: s
     assert outputs[0] == outputs[1]
 
 
+def test_redis_reads_bucket_sets_as_sqlite_does_and_skips_stock_phrase_sets(
+        tmp_path: Path, redis_url: str) -> None:
+    """Redis sends the members of the sets a lookup reads as one reply of a script: the
+    entries are SQLite's, and a set of more than HOT_BUCKET entries is left out when asked."""
+    from newsdiff import store_redis
+    from newsdiff.index import _learned_repeats, ensure_compatible, sketch
+    from newsdiff.precheck import read_new_article
+    from newsdiff.store import HOT_BUCKET, rank_votes
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    settings = Settings()
+    stores = [open_store(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True),
+              open_store(redis_url, create=True)]
+    for store in stores:
+        build_index(corpus, store, settings)
+    sqlite_store, redis_store = stores
+    copy = tmp_path / "copy.txt"  # shares document bands with a seed, as the new one doesn't
+    copy.write_text(seed_text("002"), encoding="utf-8")
+    keys: set[int] = set()
+    for path in (DATA / "new_article.txt", copy):
+        raw = read_new_article(str(path), settings)
+        (item,) = analyze([raw], settings, repeats=_learned_repeats(sqlite_store, raw))
+        sk = sketch(item, settings, ensure_compatible(sqlite_store, settings),
+                    for_storage=False)
+        keys |= {k for k, _ in sk.buckets} | set(sk.doc_keys)  # sentences', document's
+        # the votes, counted in arrays, are those counted from the entries as SQLite does
+        votes = redis_store.sentence_votes(sk.sentence_keys, 10, 2)
+        queries = [(k, s) for k, s in sk.buckets if s >= 0]
+        assert votes and votes == sqlite_store.sentence_votes(sk.sentence_keys, 10, 2)
+        assert votes == rank_votes(redis_store.lookup([k for k, _ in queries], skip_hot=True),
+                                   queries, 10, 2)
+        assert redis_store.sentence_votes(sk.sentence_keys, 3, 1, "002_7e4fc252ac36b584.txt") \
+            == rank_votes(redis_store.lookup([k for k, _ in queries], skip_hot=True), queries,
+                          3, 1, "002_7e4fc252ac36b584.txt")
+    for options in ({}, {"skip_hot": True}, {"bands_only": True}):
+        found = sorted(redis_store.lookup(sorted(keys), **options))
+        assert found and found == sorted(sqlite_store.lookup(sorted(keys), **options))
+    assert {s for _, _, s in redis_store.lookup(sorted(keys), bands_only=True)} == {-1}
+    assert redis_store.lookup([]) == [] and redis_store.lookup([12345]) == []
+    # one of the sentence buckets becomes a stock phrase: HOT_BUCKET + 1 entries (sentences
+    # of an indexed document)
+    key, doc_id, _ = next(e for e in redis_store.lookup(sorted(keys)) if e[2] >= 0)
+    number = int(redis_store.r.hget(redis_store._k("doc", doc_id), "num"))
+    redis_store.r.sadd(redis_store._b(key), *(store_redis._member(number, s)
+                                              for s in range(HOT_BUCKET + 1)))
+    assert redis_store.r.scard(redis_store._b(key)) > HOT_BUCKET
+    everything = redis_store.lookup(sorted(keys))
+    assert sorted(s for k, _, s in everything if k == key)[-1] == HOT_BUCKET
+    skipped = redis_store.lookup(sorted(keys), skip_hot=True)
+    assert key not in {k for k, _, _ in skipped}
+    assert sorted(skipped) == sorted(e for e in everything if e[0] != key)
+    # `verify` asks the server whether each of a document's entries is there
+    assert redis_store.verify() == []
+    pairs, _, number = redis_store._stored(doc_id)
+    redis_store.r.srem(redis_store._b(pairs[0][0]), store_redis._member(number, pairs[0][1]))
+    assert redis_store.verify() == [f"{doc_id}: {len(pairs) - 1} of {len(pairs)} bucket "
+                                    "entries stored"]
+    for store in stores:
+        store.close()
+
+
 def test_redis_buckets_hold_integers_an_older_layout_is_refused_and_a_rebuild_clears_it(
         tmp_path: Path, redis_url: str) -> None:
     from newsdiff import store_redis

@@ -311,7 +311,9 @@ def rank_votes(entries: Iterable[tuple[int, str, int]], queries: Sequence[tuple[
                per_sentence: int, min_shared: int = 1, exclude: str = ""
                ) -> list[tuple[str, int, int, int]]:
     """`IndexStore.sentence_votes` from the stored (key, document id, sentence) entries of
-    the queried keys, for backends that cannot count inside the store."""
+    the queried keys: the count every backend's `sentence_votes` gives, written plainly
+    (the backends count in SQL, in the key file or in arrays; the tests hold each to
+    this)."""
     mine_of_key: dict[int, set[int]] = {}
     for key, mine in set(queries):
         mine_of_key.setdefault(key, set()).add(mine)

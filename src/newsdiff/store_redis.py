@@ -11,6 +11,10 @@ A bucket entry is an integer in a set named by eight bytes: Redis keeps small se
 integers as arrays (intsets), where sets of "ID<US>SENT" strings named by the key in digits
 took 251 bytes a bucket against 90 (measured with 200,000 one-member sets); a document has
 some 900 bucket entries, and at 100,000 articles the older layout needed 22 GB.
+
+Bucket sets are read and written by two small Lua scripts (`_READ_SETS`, `_EACH_SET`), one
+call for all the sets of a check or of a document: as one command per set, redis-py's
+packing and parsing of some 2,000 commands took two thirds of a build and half of a check.
 """
 
 from __future__ import annotations
@@ -30,17 +34,45 @@ from .store import (
     DocRecord,
     parse_meta,
     query_pairs,
-    query_rows,
-    rank_votes,
     record_problems,
     stored_facts,
     stored_record,
+    top_votes,
 )
 
 SEP = "\x1f"  # of the older layout's bucket members, which `remove` still clears
 LAYOUT = "2"
 SENT_BITS = 24  # a bucket member's bits for the sentence (+ 1, so that -1 is 0)
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# KEYS: bucket sets; ARGV[1]: the most members a set may have to be read (0: no limit).
+# The reply: "INDEX COUNT MEMBER..." for each set read that has members, INDEX from 1.
+_READ_SETS = """
+local limit = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  if limit == 0 or redis.call('SCARD', key) <= limit then
+    local members = redis.call('SMEMBERS', key)
+    if #members > 0 then
+      out[#out + 1] = i .. ' ' .. #members .. ' ' .. table.concat(members, ' ')
+    end
+  end
+end
+return table.concat(out, ' ')
+"""
+# KEYS: sets; ARGV[1]: SADD, SREM or SISMEMBER; ARGV[i + 1]: the member for KEYS[i]. The
+# reply: how many of the calls answered 1. A document's ~900 bucket entries as one command:
+# as a command each, the client's packing and parsing took two thirds of a build.
+_EACH_SET = """
+local command = ARGV[1]
+if command ~= 'SADD' and command ~= 'SREM' and command ~= 'SISMEMBER' then
+  return redis.error_reply('unexpected command ' .. command)
+end
+local n = 0
+for i, key in ipairs(KEYS) do
+  n = n + redis.call(command, key, ARGV[i + 1])
+end
+return n
+"""
 
 
 def redact_url(url: str) -> str:
@@ -79,6 +111,8 @@ class RedisStore:
         except redis.exceptions.RedisError as exc:
             raise IndexStoreError(f"{url}: cannot reach Redis ({exc})") from None
         self._errors = redis.exceptions.RedisError
+        self._read_sets = self.r.register_script(_READ_SETS)
+        self._each_set = self.r.register_script(_EACH_SET)
         if not create and not self._call(self.r.exists, self.prefix + "meta"):
             raise IndexStoreError(f"{url}: no newsdiff index under prefix {prefix!r} (build "
                                   "one with `newsdiff index build CORPUS --index URL`)")
@@ -132,11 +166,11 @@ class RedisStore:
 
     def _queue_delete(self, pipe, doc_id: str) -> None:  # type: ignore[no-untyped-def]
         pairs, furniture, number = self._stored(doc_id)
-        for key, sent in pairs:
-            if number is None:  # written by the older layout (a rebuild clears it)
+        if number is None:  # written by the older layout (a rebuild clears it)
+            for key, sent in pairs:
                 pipe.srem(self._k("b", key), f"{doc_id}{SEP}{sent}")
-            else:
-                pipe.srem(self._b(key), _member(number, sent))
+        else:
+            self._each(pipe, "SREM", pairs, number)
         for key in furniture:
             pipe.srem(self._k("f", key), doc_id)
         if number is not None:
@@ -154,8 +188,7 @@ class RedisStore:
         number = int(self._call(self.r.incr, self._k("next")))  # given once, never again
         pipe = self.r.pipeline(transaction=True)
         self._queue_delete(pipe, record.id)
-        for key, sent in pairs:
-            pipe.sadd(self._b(key), _member(number, sent))
+        self._each(pipe, "SADD", pairs, number)
         for key in furniture:
             pipe.sadd(self._k("f", key), record.id)
         pipe.hset(self._k("doc", record.id), mapping={
@@ -165,6 +198,15 @@ class RedisStore:
         pipe.hset(self._k("num"), number, record.id)
         pipe.hset(self._k("docs"), record.id, record.sha256)
         self._call(pipe.execute)
+
+    def _each(self, pipe: Any, command: str, pairs: Sequence[tuple[int, int]], number: int
+              ) -> None:
+        """Queue `command` (SADD, SREM, SISMEMBER) on a document's bucket entries, as one
+        script call."""
+        if pairs:
+            self._each_set(keys=[self._b(key) for key, _ in pairs],
+                           args=[command, *(_member(number, sent) for _, sent in pairs)],
+                           client=pipe)
 
     def remove(self, doc_id: str) -> None:
         """Remove one document and everything stored for it."""
@@ -203,38 +245,80 @@ class RedisStore:
         with `skip_hot`, keys with more than HOT_BUCKET entries (stock phrases) are left
         out (SCARD is constant-time here); with `bands_only`, only document-band entries
         (sentence -1)."""
-        unique = sorted(set(keys))
-        if skip_hot:
-            pipe = self.r.pipeline(transaction=False)
-            for key in unique:
-                pipe.scard(self._b(key))
-            sizes = self._call(pipe.execute)
-            unique = [key for key, n in zip(unique, sizes, strict=True) if n <= HOT_BUCKET]
-        pipe = self.r.pipeline(transaction=False)
-        for key in unique:
-            pipe.smembers(self._b(key))
-        entries = []
-        for key, members in zip(unique, self._call(pipe.execute), strict=True):
-            for member in members:
-                number, sent = _entry(int(member))
-                if sent >= 0 and bands_only:
-                    continue
-                entries.append((key, number, sent))
-        numbers = sorted({number for _, number, _ in entries})
-        ids = dict(zip(numbers, self._call(self.r.hmget, self._k("num"), numbers),
-                       strict=True)) if numbers else {}
+        bucket, numbers, sents = self._entries(keys, HOT_BUCKET if skip_hot else 0)
+        if bands_only:
+            keep = sents < 0
+            bucket, numbers, sents = bucket[keep], numbers[keep], sents[keep]
+        ids = self._ids(numbers)
         # (a number with no id: a document removed since; none while each write is whole)
-        return [(key, ids[number].decode(), sent) for key, number, sent in entries
-                if ids[number] is not None]
+        return [(key, ids[number], sent) for key, number, sent in zip(
+            bucket.tolist(), numbers.tolist(), sents.tolist(), strict=True)
+            if ids[number] is not None]
 
     def sentence_votes(self, queries: Sequence[tuple[int, int]] | np.ndarray,
                        per_sentence: int, min_shared: int = 1, exclude: str = ""
                        ) -> list[tuple[str, int, int, int]]:
         """The indexed sentences sharing most buckets with each new sentence (see
-        `IndexStore.sentence_votes`), counted here from the bucket sets."""
-        rows = query_rows(query_pairs(queries))
-        entries = self.lookup([key for key, _ in rows], skip_hot=True)
-        return rank_votes(entries, rows, per_sentence, min_shared, exclude)
+        `IndexStore.sentence_votes`), counted here from the bucket sets, in arrays: at
+        100,000 articles a check's sets hold tens of thousands of entries."""
+        pairs = query_pairs(queries)  # sorted by key
+        if not len(pairs):
+            return []
+        bucket, numbers, sents = self._entries(np.unique(pairs[:, 0]).tolist(), HOT_BUCKET)
+        keep = sents >= 0  # (the document bands are not sentences)
+        bucket, numbers, sents = bucket[keep], numbers[keep], sents[keep]
+        # every entry meets each new sentence that asked for its key
+        first = np.searchsorted(pairs[:, 0], bucket, "left")
+        count = np.searchsorted(pairs[:, 0], bucket, "right") - first
+        entry = np.repeat(np.arange(len(bucket)), count)
+        offset = np.arange(len(entry)) - np.repeat(np.cumsum(count) - count, count)
+        votes = np.stack([numbers[entry], sents[entry], pairs[first[entry] + offset, 1]], 1)
+        if not len(votes):
+            return []
+        votes = votes[np.lexsort(votes.T[::-1])]
+        starts = np.flatnonzero(np.r_[True, (votes[1:] != votes[:-1]).any(axis=1)])
+        shared = np.diff(np.r_[starts, len(votes)])
+        votes = votes[starts]
+        keep = shared >= min_shared
+        votes, shared = votes[keep], shared[keep]
+        ids = self._ids(votes[:, 0])
+        return top_votes([(ids[number], sent, mine, n) for (number, sent, mine), n in zip(
+            votes.tolist(), shared.tolist(), strict=True)
+            if ids[number] is not None and ids[number] != exclude], per_sentence)
+
+    def _entries(self, keys: Sequence[int], limit: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bucket key, document number, sentence) arrays of every entry of these keys'
+        sets, leaving out the sets of more than `limit` entries (0: none left out).
+
+        The sets are read by one script on the server, which sends their members back as
+        one string: a check reads some 2,000 sets, and a command each (SCARD, SMEMBERS)
+        cost the client more than the rest of the check."""
+        unique = sorted(set(keys))
+        empty = np.zeros(0, dtype=np.int64)
+        if not unique:
+            return empty, empty, empty
+        reply = self._call(self._read_sets, [self._b(key) for key in unique], [limit])
+        values = np.array(reply.split(), dtype=np.int64)
+        where, keys_of, members = 0, [], []
+        while where < len(values):  # "INDEX COUNT MEMBER..." for each set with members
+            at, n = int(values[where]), int(values[where + 1])
+            keys_of.append(np.full(n, unique[at - 1], dtype=np.int64))
+            members.append(values[where + 2:where + 2 + n])
+            where += 2 + n
+        if not members:
+            return empty, empty, empty
+        member = np.concatenate(members)
+        return (np.concatenate(keys_of), member >> SENT_BITS,
+                (member & ((1 << SENT_BITS) - 1)) - 1)
+
+    def _ids(self, numbers: np.ndarray) -> dict[int, str | None]:
+        """The document id of each of these numbers (None: no such document)."""
+        wanted = np.unique(numbers).tolist()
+        if not wanted:
+            return {}
+        found = self._call(self.r.hmget, self._k("num"), wanted)
+        return {n: None if i is None else i.decode() for n, i in zip(wanted, found, strict=True)}
 
     def known_furniture(self, keys: Iterable[str]) -> set[str]:
         """Those of these line keys that indexed documents have as furniture."""
@@ -272,9 +356,8 @@ class RedisStore:
                 problems.append(f"{doc_id}: written in an older layout")
                 continue
             pipe = self.r.pipeline(transaction=False)
-            for key, sent in pairs:
-                pipe.sismember(self._b(key), _member(number, sent))
-            found = sum(bool(x) for x in self._call(pipe.execute)) if pairs else 0
+            self._each(pipe, "SISMEMBER", pairs, number)
+            found = int(self._call(pipe.execute)[0]) if pairs else 0
             if found != int(n or 0):
                 problems.append(f"{doc_id}: {found} of {int(n or 0)} bucket entries stored")
         return problems
