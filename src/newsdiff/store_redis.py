@@ -45,19 +45,22 @@ LAYOUT = "2"
 SENT_BITS = 24  # a bucket member's bits for the sentence (+ 1, so that -1 is 0)
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 # KEYS: bucket sets; ARGV[1]: the most members a set may have to be read (0: no limit).
-# The reply: "INDEX COUNT MEMBER..." for each set read that has members, INDEX from 1.
+# The reply: the number of members read from each set (0 for a set left out), then the
+# members, set after set.
 _READ_SETS = """
 local limit = tonumber(ARGV[1])
-local out = {}
+local counts, out = {}, {}
 for i, key in ipairs(KEYS) do
+  local members = {}
   if limit == 0 or redis.call('SCARD', key) <= limit then
-    local members = redis.call('SMEMBERS', key)
-    if #members > 0 then
-      out[#out + 1] = i .. ' ' .. #members .. ' ' .. table.concat(members, ' ')
-    end
+    members = redis.call('SMEMBERS', key)
+  end
+  counts[i] = #members
+  if #members > 0 then
+    out[#out + 1] = table.concat(members, ' ')
   end
 end
-return table.concat(out, ' ')
+return table.concat(counts, ' ') .. ' ' .. table.concat(out, ' ')
 """
 # KEYS: sets; ARGV[1]: SADD, SREM or SISMEMBER; ARGV[i + 1]: the member for KEYS[i]. The
 # reply: how many of the calls answered 1. A document's ~900 bucket entries as one command:
@@ -300,17 +303,9 @@ class RedisStore:
             return empty, empty, empty
         reply = self._call(self._read_sets, [self._b(key) for key in unique], [limit])
         values = np.array(reply.split(), dtype=np.int64)
-        where, keys_of, members = 0, [], []
-        while where < len(values):  # "INDEX COUNT MEMBER..." for each set with members
-            at, n = int(values[where]), int(values[where + 1])
-            keys_of.append(np.full(n, unique[at - 1], dtype=np.int64))
-            members.append(values[where + 2:where + 2 + n])
-            where += 2 + n
-        if not members:
-            return empty, empty, empty
-        member = np.concatenate(members)
-        return (np.concatenate(keys_of), member >> SENT_BITS,
-                (member & ((1 << SENT_BITS) - 1)) - 1)
+        member = values[len(unique):]
+        return (np.repeat(np.array(unique, dtype=np.int64), values[:len(unique)]),
+                member >> SENT_BITS, (member & ((1 << SENT_BITS) - 1)) - 1)
 
     def _ids(self, numbers: np.ndarray) -> dict[int, str | None]:
         """The document id of each of these numbers (None: no such document)."""
