@@ -16,6 +16,7 @@ Usage:
     python benchmarks/run.py                 # N = 1,000 and 10,000; check against 10,000
     python benchmarks/run.py --large         # also check against a 100,000-article index
     python benchmarks/run.py --sizes --redis # check against a 10,000-article Redis index
+    python benchmarks/run.py --sizes --check-size 100000 --redis-only   # Redis at 100,000
     python benchmarks/run.py --sizes 200 --check-size 200   # the smoke run of the tests
 """
 
@@ -235,7 +236,13 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
     timed([PYTHON, "-m", "newsdiff", "--version"])  # the bytecode, compiled once
     cli_wall, _, _ = timed([PYTHON, "-m", "newsdiff", "check", str(paths[1]), "--index", url])
     times.sort()
+    server_mb = float("nan")
+    if redis_url:
+        import redis
+
+        server_mb = redis.Redis.from_url(url.split("?")[0]).info("memory")["used_memory"] / 2**20
     return {"n": n, "backend": "redis" if redis_url else "sqlite", "build_wall": build_wall,
+            "server_mb": server_mb,
             "build_rate": n / build_wall, "build_rss": build_rss, "p50": statistics.median(times),
             "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall,
             "read_kb": statistics.mean(read_kb)}
@@ -257,6 +264,8 @@ def main() -> None:
                              "whose index pages no earlier run has read)")
     parser.add_argument("--redis", action="store_true",
                         help="measure check against a Redis index too (at --check-size)")
+    parser.add_argument("--redis-only", action="store_true",
+                        help="measure check against a Redis index only (at --check-size)")
     args = parser.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     print(f"{'N':>7} {'wall s':>7} {'RSS MB':>7} {'art/s':>7} {'base s':>7} {'ratio':>6} "
@@ -276,14 +285,21 @@ def main() -> None:
     check_sizes = [args.check_size] + ([100_000] if args.large else [])
     print(f"\n{'index N':>8} {'backend':>8} {'build s':>8} {'art/s':>7} {'RSS MB':>7} "
           f"{'check p50 ms':>13} {'p95 ms':>7} {'CLI s':>6} {'disk KB':>8}")
-    runs = [(n, "sqlite") for n in check_sizes] + ([(args.check_size, "redis")]
-                                                    if args.redis else [])
+    runs = ([] if args.redis_only else [(n, "sqlite") for n in check_sizes]) + (
+        [(args.check_size, "redis")] if args.redis or args.redis_only else [])
+    notes = []
     for n, backend in runs:
         c = bench_check_apart(n, args.root, args.samples, args.reuse_index, backend,
                               args.check_seed)
         print(f"{c['n']:>8} {c['backend']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f} "
               f"{c['read_kb']:>8.0f}", flush=True)
+        if backend == "redis":
+            notes.append(f"(the Redis server held {c['server_mb']:,.0f} MB after building the "
+                         f"index of {n:,} articles: {c['server_mb'] * 1024 / n:,.1f} KB an "
+                         "article)")
+    if notes:
+        print("\n".join(notes))
     print("(disk KB: what a check read from the disk, on average, not from the page cache: "
           "the index's pages it needed that the system had not kept)")
     print(f"\nthis machine now: {reference_loop():.3f} s for a fixed pure-Python loop (the "

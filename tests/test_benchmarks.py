@@ -47,6 +47,9 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     assert [r[1] for r in check_rows] == ["sqlite"] + (["redis"] if redis else [])
     # p50 latency, and what a check read from the disk (KB, on average)
     assert all(len(r) == 9 and float(r[5]) > 0 and float(r[8]) >= 0 for r in check_rows)
+    # what the Redis server holds (MB, then KB an article)
+    held = [line.split() for line in lines if line.startswith("(the Redis server held ")]
+    assert len(held) == len(redis) and all(float(h[4].replace(",", "")) > 0 for h in held)
     # the articles of another seed, apart from the usual ones
     assert len(list((tmp_path / "new-200-s5").glob("*.txt"))) == 5
     assert not (tmp_path / "new-200").exists()
