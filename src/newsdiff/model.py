@@ -37,6 +37,8 @@ def _by_position(cls: type[T]) -> type[T]:
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
     return cls
+
+
 DIVERGENCE_KINDS = ("number", "date", "entity", "negation", "stance")
 
 
