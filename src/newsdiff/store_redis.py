@@ -23,7 +23,7 @@ import json
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -44,6 +44,7 @@ SEP = "\x1f"  # of the older layout's bucket members, which `remove` still clear
 LAYOUT = "2"
 SENT_BITS = 24  # a bucket member's bits for the sentence (+ 1, so that -1 is 0)
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_Entries = TypeVar("_Entries", int, np.ndarray)
 # KEYS: bucket sets; ARGV[1]: the most members a set may have to be read (0: no limit).
 # The reply: the number of members read from each set (0 for a set left out), then the
 # members, set after set.
@@ -303,9 +304,8 @@ class RedisStore:
             return empty, empty, empty
         reply = self._call(self._read_sets, [self._b(key) for key in unique], [limit])
         values = np.array(reply.split(), dtype=np.int64)
-        member = values[len(unique):]
-        return (np.repeat(np.array(unique, dtype=np.int64), values[:len(unique)]),
-                member >> SENT_BITS, (member & ((1 << SENT_BITS) - 1)) - 1)
+        numbers, sents = _entry(values[len(unique):])
+        return np.repeat(np.array(unique, dtype=np.int64), values[:len(unique)]), numbers, sents
 
     def _ids(self, numbers: np.ndarray) -> dict[int, str | None]:
         """The document id of each of these numbers (None: no such document)."""
@@ -368,6 +368,6 @@ def _member(number: int, sent: int) -> int:
     return number << SENT_BITS | (sent + 1)
 
 
-def _entry(member: int) -> tuple[int, int]:
-    """(document number, sentence) of a bucket entry."""
+def _entry(member: _Entries) -> tuple[_Entries, _Entries]:
+    """(document number, sentence) of a bucket entry, or of an array of them."""
     return member >> SENT_BITS, (member & ((1 << SENT_BITS) - 1)) - 1
