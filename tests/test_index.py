@@ -9,9 +9,11 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -189,13 +191,26 @@ def test_records_keep_text_spans_and_shingles_byte_for_byte(tmp_path: Path) -> N
         with pytest.raises(ValueError):
             DocRecord.unpack(damaged, rec.minhash)
     assert DocRecord.unpack_facts(pack_facts([])) == ()
-    # Stored facts are decoded sentence by sentence, when read: a damaged sentence is a
-    # clear error when it is read, the others still read.
-    blob = bytearray(pack_facts(list(facts)))
-    blob[-2] = 0xFF  # inside the last sentence's JSON
-    lazy = stored_facts(seed.id, bytes(blob), "idx")
-    assert len(lazy) == len(facts) and lazy[0] == facts[0] and lazy[:2] == tuple(facts[:2])
-    with pytest.raises(IndexStoreError, match=f"idx: corrupt index \\(the facts of {seed.id}\\)"):
+    # Stored facts are compressed sentence by sentence (to under a third of their JSON)
+    # and inflated when read; bytes changed since they were written are a clear error
+    # when the document's facts are read.
+    packed = pack_facts(list(facts))
+    assert len(packed) * 3 < sum(len(f.encode("utf-8")) for f in facts)
+    lazy = stored_facts(seed.id, packed, "idx")
+    assert len(lazy) == len(facts) and lazy[-1] == facts[-1] and lazy[:2] == tuple(facts[:2])
+    corrupt = f"idx: corrupt index \\(the facts of {seed.id}\\)"
+    flipped = packed[:-2] + bytes([packed[-2] ^ 0x55]) + packed[-1:]
+    for damaged in (packed[:-1], packed + b"x", flipped):
+        with pytest.raises(IndexStoreError, match=corrupt):
+            stored_facts(seed.id, damaged, "idx")
+    # A sentence whose compressed bytes do not inflate (written so, behind a valid CRC) is
+    # an error when that sentence is read; the others still read.
+    body = bytearray(packed[8:])
+    body[-1] ^= 0xFF  # the last sentence's deflate stream
+    relabeled = packed[:4] + struct.pack("<I", zlib.crc32(bytes(body))) + bytes(body)
+    lazy = stored_facts(seed.id, relabeled, "idx")
+    assert lazy[0] == facts[0]
+    with pytest.raises(IndexStoreError, match=corrupt):
         lazy[-1]
     store.close()
 
@@ -205,7 +220,7 @@ def test_verify_names_a_document_whose_stored_facts_are_damaged(tmp_path: Path) 
     shutil.copytree(SEEDS, corpus)
     assert run("index", "build", str(corpus)).exit_code == 0
     db = sqlite3.connect(corpus / ".newsdiff" / "index.sqlite")
-    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"NDF4 damaged",
+    db.execute("UPDATE docs SET facts = ? WHERE id = ?", (b"NDF5 damaged",
                                                         "004_ca3b18b3347b43dc.txt"))
     db.execute("UPDATE docs SET facts = ? WHERE id = ?", (pack_facts(["[]"]),
                                                         "003_c7b829f5c48603c9.txt"))
