@@ -17,6 +17,8 @@ Usage:
     python benchmarks/run.py --large         # also check against a 100,000-article index
     python benchmarks/run.py --sizes --redis # check against a 10,000-article Redis index
     python benchmarks/run.py --sizes --check-size 100000 --redis-only   # Redis at 100,000
+    python benchmarks/run.py --sizes --check-size 100000 --reuse-index --cold
+                                             # checks with the page cache emptied first
     python benchmarks/run.py --sizes 200 --check-size 200   # the smoke run of the tests
 """
 
@@ -36,6 +38,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -153,28 +156,46 @@ def redis_server(folder: Path) -> Iterator[int]:
 
 
 def bench_check(n: int, root: Path, samples: int = 50, reuse_index: bool = False,
-                backend: str = "sqlite", seed: int = 3) -> dict[str, float]:
+                backend: str = "sqlite", seed: int = 3, cold: bool = False
+                ) -> dict[str, Any]:
     """Index build rate and check latency against an n-article index (`reuse_index`: query
     the SQLite index a previous run built, without timing a build; `backend`: "sqlite" or
-    "redis", a server of our own started for the run; `seed`: of the articles checked)."""
+    "redis", a server of our own started for the run; `seed`: of the articles checked;
+    `cold`: the system's page cache emptied before the index is opened, see
+    `drop_page_cache`)."""
     if backend == "redis":
         with redis_server(root / "redis") as port:
             return _bench_check(n, root, samples, False,
-                                f"redis://127.0.0.1:{port}/0?prefix=bench{n}", seed)
-    return _bench_check(n, root, samples, reuse_index, None, seed)
+                                f"redis://127.0.0.1:{port}/0?prefix=bench{n}", seed, cold)
+    return _bench_check(n, root, samples, reuse_index, None, seed, cold)
+
+
+def drop_page_cache() -> str:
+    """Empty the system's page cache, so that every page of the index a check reads comes
+    from the disk, as on a machine that has not read it since it started: the worst case,
+    where otherwise the figures depend on what earlier runs left in memory. Linux, as root
+    only; returns why it could not ("" when it did)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n", encoding="ascii")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
 
 
 def bench_check_apart(n: int, root: Path, samples: int, reuse_index: bool, backend: str,
-                      seed: int = 3) -> dict[str, float]:
+                      seed: int = 3, cold: bool = False) -> dict[str, Any]:
     """`bench_check` in an interpreter of its own: the runner's process holds what scoring
     the comparisons left behind (at 10,000 articles, a 300 MB JSON parsed and dropped),
     and checks made in it took 3-6 ms longer (alternated: 26.0 and 28.0 against 23.3 and
     21.5 ms p50 at 10,000)."""
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import run; "
             "print(json.dumps(run.bench_check(int(sys.argv[2]), run.Path(sys.argv[3]), "
-            "int(sys.argv[4]), sys.argv[5] == '1', sys.argv[6], int(sys.argv[7]))))")
+            "int(sys.argv[4]), sys.argv[5] == '1', sys.argv[6], int(sys.argv[7]), "
+            "sys.argv[8] == '1')))")
     done = subprocess.run([PYTHON, "-c", code, str(HERE), str(n), str(root), str(samples),
-                           "1" if reuse_index else "0", backend, str(seed)],
+                           "1" if reuse_index else "0", backend, str(seed),
+                           "1" if cold else "0"],
                           check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -185,7 +206,7 @@ RUSAGE = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 
 
 def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url: str | None,
-                 seed: int = 3) -> dict[str, float]:
+                 seed: int = 3, cold: bool = False) -> dict[str, Any]:
     from newsdiff.config import Settings
     from newsdiff.index import check_article, ensure_compatible
     from newsdiff.precheck import read_new_article
@@ -221,6 +242,7 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
     del chain  # the generator's ~600,000 objects are not part of what a check costs
     gc.collect()
     settings = Settings()
+    not_emptied = drop_page_cache() if cold else ""
     store = open_store(url)
     raws = [read_new_article(str(p), settings) for p in paths]
     bands = ensure_compatible(store, settings)  # once per process, as `newsdiff check` does
@@ -245,7 +267,8 @@ def _bench_check(n: int, root: Path, samples: int, reuse_index: bool, redis_url:
             "server_mb": server_mb,
             "build_rate": n / build_wall, "build_rss": build_rss, "p50": statistics.median(times),
             "p95": times[int(len(times) * 0.95) - 1], "cli_wall": cli_wall,
-            "read_kb": statistics.mean(read_kb)}
+            "read_kb": statistics.mean(read_kb), "cold": cold and not not_emptied,
+            "not_emptied": not_emptied}
 
 
 def main() -> None:
@@ -262,6 +285,10 @@ def main() -> None:
     parser.add_argument("--check-seed", type=int, default=3,
                         help="seed of the articles checked (another seed: other articles, "
                              "whose index pages no earlier run has read)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty the system's page cache before each index is opened "
+                             "(Linux, as root): every page a check reads then comes from "
+                             "the disk")
     parser.add_argument("--redis", action="store_true",
                         help="measure check against a Redis index too (at --check-size)")
     parser.add_argument("--redis-only", action="store_true",
@@ -290,10 +317,15 @@ def main() -> None:
     notes = []
     for n, backend in runs:
         c = bench_check_apart(n, args.root, args.samples, args.reuse_index, backend,
-                              args.check_seed)
+                              args.check_seed, args.cold)
         print(f"{c['n']:>8} {c['backend']:>8} {c['build_wall']:>8.1f} {c['build_rate']:>7.0f} "
               f"{c['build_rss']:>7} {c['p50']:>13.1f} {c['p95']:>7.1f} {c['cli_wall']:>6.2f} "
               f"{c['read_kb']:>8.0f}", flush=True)
+        if args.cold:
+            notes.append(f"(the page cache was emptied before the {backend} index of {n:,} "
+                         "articles was opened)" if c["cold"] else
+                         f"(--cold: could not empty the page cache: {c['not_emptied']}; "
+                         f"the {backend} figures are not cold)")
         if backend == "redis":
             notes.append(f"(the Redis server held {c['server_mb']:,.0f} MB after building the "
                          f"index of {n:,} articles: {c['server_mb'] * 1024 / n:,.1f} KB an "

@@ -33,7 +33,7 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     redis = ["--redis"] if shutil.which("redis-server") else []  # CI installs it
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "200",
                            "--check-size", "200", "--samples", "5", "--root", str(tmp_path),
-                           "--check-seed", "5", *redis],
+                           "--check-seed", "5", "--cold", *redis],
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     print(proc.stdout)
@@ -50,6 +50,11 @@ def test_benchmark_runner_smoke_run_prints_its_table(tmp_path: Path) -> None:
     # what the Redis server holds (MB, then KB an article)
     held = [line.split() for line in lines if line.startswith("(the Redis server held ")]
     assert len(held) == len(redis) and all(float(h[4].replace(",", "")) > 0 for h in held)
+    # --cold: the page cache emptied before each index was opened, or why it was not
+    emptied = [line for line in lines if line.startswith("(the page cache was emptied ")]
+    not_emptied = [line for line in lines if line.startswith("(--cold: could not empty ")]
+    assert len(emptied) + len(not_emptied) == len(check_rows)
+    assert "the sqlite index of 200 articles" in (emptied + [""])[0] or not_emptied
     # the articles of another seed, apart from the usual ones
     assert len(list((tmp_path / "new-200-s5").glob("*.txt"))) == 5
     assert not (tmp_path / "new-200").exists()
