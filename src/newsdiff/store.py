@@ -188,7 +188,7 @@ class StoredFactsText(LazySequence[str]):
 # the boilerplate then of the sentences, the shingles (uint32). Facts: FACTS_MAGIC, the
 # CRC-32 of what follows, a uint32 count, the uint32 end offset of each sentence's facts,
 # then each sentence's facts JSON in UTF-8, deflated (raw) with FACTS_DICT as the preset
-# dictionary. Compressed one by one, a document's facts take 3.5 KB rather than 15.1 (the
+# dictionary. Compressed one by one, a document's facts take 4.2 KB rather than 15.1 (the
 # 10,000-article benchmark), so that most documents' rows fit in one 16 KB SQLite page (a
 # check that finds its pages out of the page cache reads a third less from the disk), and
 # a check inflates only the sentences it compares (a few µs each).
