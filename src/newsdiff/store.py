@@ -195,7 +195,7 @@ class StoredFactsText(LazySequence[str]):
 RECORD_MAGIC = b"NDR4"
 FACTS_MAGIC = b"NDF5"
 # What facts JSON is made of (`facts.facts_json`): its keys and most frequent values, the
-# commonest last (nearest, so cheapest to refer to). Changing it changes FORMAT.
+# commonest last (nearest, so cheapest to refer to). Changing it takes a new FORMAT.
 FACTS_DICT = (
     b'{"kind":"number","start":,"end":,"text":"","normalized":"","value":.0,"ordinal":true}'
     b'{"kind":"number","start":,"end":,"text":"","normalized":"","value":.0,"unit":"",'
