@@ -212,6 +212,8 @@ def test_records_keep_text_spans_and_shingles_byte_for_byte(tmp_path: Path) -> N
     assert lazy[0] == facts[0]
     with pytest.raises(IndexStoreError, match=corrupt):
         lazy[-1]
+    with pytest.raises(ValueError):  # as `index verify` reads them: all at once
+        DocRecord.unpack_facts(relabeled)
     store.close()
 
 

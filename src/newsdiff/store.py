@@ -178,7 +178,7 @@ class StoredFactsText(LazySequence[str]):
         try:
             return _inflate(self._blob[self._at + start:self._at + self._ends[k]]
                             ).decode("utf-8")
-        except (zlib.error, UnicodeDecodeError):
+        except ValueError:  # not deflate, or not UTF-8
             raise self._corrupt() from None
 
 
@@ -230,12 +230,15 @@ def _inflate(data: bytes) -> bytes:
     """What `_deflate` compressed.
 
     Raises:
-        zlib.error: bytes that are not one whole deflate stream.
+        ValueError: bytes that are not one whole deflate stream.
     """
     unpacker = zlib.decompressobj(-15, FACTS_DICT)
-    out = unpacker.decompress(data)
+    try:
+        out = unpacker.decompress(data)
+    except zlib.error:
+        raise ValueError("damaged facts") from None
     if not unpacker.eof or unpacker.unused_data:
-        raise zlib.error("incomplete or trailing deflate data")
+        raise ValueError("damaged facts")
     return out
 
 
