@@ -416,12 +416,28 @@ def sentence_facts(text: str, spans: Sequence[tuple[int, int]], published: str |
              may_hold_outside_facts(text[start:end])) for start, end in spans]
 
 
-def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
-                   helper: workers.Helper | None = None) -> CheckResult:
-    # the helper is given the sentences before their words are found (it does not need them)
+@dataclass(frozen=True)
+class Candidates:
+    """What the index proposes for one new article, before anything is confirmed: the
+    article analysed and sketched, the indexed sentences to align with each of its
+    sentences, and the records of the documents they belong to (the nearest documents by
+    document buckets among them, the near-duplicate candidates)."""
+
+    item: Analyzed
+    sketched: Sketched
+    pairs: list[tuple[str, int, int]]  # (document, its sentence, new sentence), sorted
+    records: dict[str, DocRecord]
+
+
+def find_candidates(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
+                    segmented: Callable[[Document], None] | None = None) -> Candidates:
+    """The index search of a check: the new article segmented, tokenised and sketched,
+    its buckets looked up, the records of the candidate documents read. `segmented` is
+    called with the article's sentences before their words are found (a check hands them
+    to its helper there)."""
     doc = segment_article(raw, settings, repeats=_learned_repeats(store, raw))
-    new_facts = helper.call(sentence_facts, doc.text, [
-        (s.start, s.end) for s in doc.sentences], doc.published) if helper else None
+    if segmented is not None:
+        segmented(doc)
     item = with_words(doc)
     sk = sketch(item, settings, bands, for_storage=False)
     doc_votes: Counter[str] = Counter(
@@ -441,7 +457,22 @@ def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands
     chosen = nearest[:MAX_DUPLICATE_CANDIDATES]
     rest = set(doc_hits) - set(chosen)
     chosen += sorted(rest, key=lambda d: (-doc_hits[d], d))[:MAX_CANDIDATE_DOCS - len(chosen)]
-    records = {rec.id: rec for rec in store.get(chosen)}
+    return Candidates(item, sk, pairs, {rec.id: rec for rec in store.get(chosen)})
+
+
+def _check_article(raw: RawArticle, store: IndexStore, settings: Settings, bands: Bands,
+                   helper: workers.Helper | None = None) -> CheckResult:
+    asked: list[Callable[[], list[tuple[list[Fact], bool]]]] = []
+
+    def hand_over(doc: Document) -> None:  # the sentences, before their words are found
+        if helper is not None:
+            asked.append(helper.call(sentence_facts, doc.text, [
+                (s.start, s.end) for s in doc.sentences], doc.published))
+
+    candidates = find_candidates(raw, store, settings, bands, hand_over)
+    new_facts = asked[0] if asked else None
+    item, sk, pairs, records = (candidates.item, candidates.sketched, candidates.pairs,
+                                candidates.records)
     ids = sorted(records)
     # the stored bytes as they are: `duplicate_verdicts` copies them into one array anyway
     verdicts = duplicate_verdicts(sk.shingles, [np.frombuffer(
@@ -518,6 +549,7 @@ def index_document(raw: RawArticle, store: IndexStore, settings: Settings) -> No
 
 __all__ = [
     "BuildReport",
+    "Candidates",
     "CheckResult",
     "Repeat",
     "StoredFacts",
@@ -525,6 +557,7 @@ __all__ = [
     "build_index",
     "check_article",
     "ensure_compatible",
+    "find_candidates",
     "index_document",
     "index_meta",
     "sentence_facts",
